@@ -1,0 +1,82 @@
+"""The root Typer application and the one error boundary of the CLI."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+import typer
+from typer.main import get_command
+
+from mrdtrack.cli import mrd as mrd_commands
+from mrdtrack.cli.output import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, fail_line
+from mrdtrack.errors import InputError, MrdtrackError
+from mrdtrack.settings import load_settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="mrdtrack",
+    help="MRD-guided immunotherapy of B-ALL: MRD calculators, protocols, registry, outcomes.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(mrd_commands.app, name="mrd")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code; every error is mapped here and only here."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = get_command(app)
+    try:
+        result = command.main(args=args, prog_name="mrdtrack", standalone_mode=False)
+    except typer.Exit as done:
+        return done.exit_code
+    except typer.Abort:
+        fail_line("aborted")
+        return EXIT_INPUT_ERROR
+    except InputError as error:
+        fail_line(_as_option(error, args))
+        return EXIT_INPUT_ERROR
+    except MrdtrackError as error:
+        fail_line(str(error))
+        return EXIT_INPUT_ERROR
+    except typer.TyperException as usage:
+        # Typer's own parsing errors: missing options, unknown choices, bad numbers.
+        message = " ".join(usage.format_message().split())
+        fail_line(f"{message} (see `mrdtrack {' '.join(_command_words(args))} --help`)")
+        return getattr(usage, "exit_code", EXIT_INPUT_ERROR) or EXIT_INPUT_ERROR
+    except Exception as unexpected:  # the boundary: a bug must not show a traceback
+        if load_settings(os.environ).debug:
+            traceback.print_exc()
+        fail_line(
+            f"internal error ({type(unexpected).__name__}): {unexpected}. This is a bug in "
+            "mrdtrack; please report it with the command you ran (MRDTRACK_DEBUG=1 shows details)."
+        )
+        return EXIT_INTERNAL_ERROR
+    return result if isinstance(result, int) else 0
+
+
+def _as_option(error: InputError, args: Sequence[str]) -> str:
+    """Name the field as the option the user typed (``--control-copies``), when it was one."""
+    option = "--" + error.field.replace("_", "-")
+    if error.field.isidentifier() and any(a == option or a.startswith(option + "=") for a in args):
+        return str(error).replace(error.field, option, 1)
+    return str(error)
+
+
+def _command_words(args: Sequence[str]) -> list[str]:
+    words: list[str] = []
+    for arg in args:
+        if arg.startswith("-"):
+            break
+        words.append(arg)
+    return words[:2]
+
+
+def run() -> None:  # pragma: no cover - the console-script shim
+    """Console-script entry point."""
+    sys.exit(main())
