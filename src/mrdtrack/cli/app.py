@@ -12,6 +12,7 @@ from typer.main import get_command
 
 from mrdtrack.cli import mrd as mrd_commands
 from mrdtrack.cli.output import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, fail_line
+from mrdtrack.cli.tour import tour_command
 from mrdtrack.errors import InputError, MrdtrackError
 from mrdtrack.settings import load_settings
 
@@ -25,6 +26,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(mrd_commands.app, name="mrd")
+app.command("tour")(tour_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

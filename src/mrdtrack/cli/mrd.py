@@ -265,6 +265,12 @@ def ngs_command(
     as_json: JsonFlag = False,
 ) -> int:
     """MRD from clonotype NGS: clonal cells over cells evaluated, with LoD95 and floor."""
+    if (dna_ng is None) == (cells is None):
+        raise InputError(
+            "--dna-ng / --cells",
+            None if dna_ng is None else f"both ({dna_ng:g}, {cells:g})",
+            "exactly one: the DNA input in ng, or the nucleated cells evaluated",
+        )
     result = ngs_mrd(
         clonal_cells=clonal_cells,
         dna_input_ng=dna_ng,

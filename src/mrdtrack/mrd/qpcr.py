@@ -371,20 +371,37 @@ def qpcr_mrd_from_ct(
 ) -> MrdResult:
     """MRD from replicate Ct values on each target's own standard curve (PCR-02 → PCR-07).
 
-    Both curves must pass their acceptance profile; otherwise the sample is not
-    evaluable. The lowest quantifiable copies default to the fusion curve's lowest
-    reproducible standard.
+    Both curves must pass their acceptance profile (PCR-01); otherwise the result is
+    not evaluable and says which curve failed and why. The lowest quantifiable copies
+    default to the fusion curve's lowest reproducible standard.
     """
     rules = profile or QPCR_PROFILES["seed1-tpog"]
-    for name, curve in (("fusion", fusion_curve), (rules.control_gene, control_curve)):
-        verdict = curve.assess(rules.curve)
-        if not verdict.usable:
-            raise InputError(
-                f"{name}_curve",
-                f"slope {curve.slope:.3f}, R² {curve.r_squared:.4f}",
-                f"a standard curve passing {verdict.acceptance}",
-                "; ".join(verdict.reasons) + "; the run cannot be reported",
-            )
+    failures = [
+        f"{name} standard curve fails {verdict.acceptance}: {'; '.join(verdict.reasons)}"
+        for name, verdict in (
+            ("fusion", fusion_curve.assess(rules.curve)),
+            (rules.control_gene, control_curve.assess(rules.curve)),
+        )
+        if not verdict.usable
+    ]
+    if failures:
+        return MrdResult(
+            method=MrdMethod.RQ_PCR,
+            status=MrdStatus.NOT_EVALUABLE,
+            detected=False,
+            mrd_fraction=None,
+            sensitivity_fraction=None,
+            quantifiable=False,
+            reasons=(*failures, "the run cannot be reported: repeat it with new standards"),
+            qc_flags=(QcFlag.CURVE_FAILED,),
+            inputs={
+                "fusion_cts": ", ".join("-" if c is None else f"{c:g}" for c in fusion_cts),
+                "control_cts": ", ".join("-" if c is None else f"{c:g}" for c in control_cts),
+                "diagnosis_ncn": diagnosis_ncn,
+            },
+            profile=rules.label,
+            rule="PCR-01",
+        )
     fusion = quantify_replicates(
         fusion_cts, fusion_curve, discordance_delta_ct=rules.discordance_delta_ct, target="fusion"
     )

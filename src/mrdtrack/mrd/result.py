@@ -44,6 +44,7 @@ class MrdStatus(StrEnum):
 class QcFlag(StrEnum):
     """Quality and interpretation flags attached to a result."""
 
+    CURVE_FAILED = "curve_failed"
     INSUFFICIENT_CONTROL_GENE = "insufficient_control_gene"
     INSUFFICIENT_CELLS = "insufficient_cells"
     INSUFFICIENT_SENSITIVITY = "insufficient_sensitivity"
