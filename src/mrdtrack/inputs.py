@@ -8,11 +8,13 @@ Booleans are refused as numbers; NaN and infinities are refused everywhere.
 from __future__ import annotations
 
 import math
+from enum import StrEnum
 from numbers import Real
+from typing import TypeVar
 
 from mrdtrack.errors import InputError
 
-__all__ = ["require_count", "require_fraction", "require_number"]
+__all__ = ["require_choice", "require_count", "require_fraction", "require_number"]
 
 
 def _describe(
@@ -64,3 +66,24 @@ def require_count(field: str, value: object, *, minimum: int = 0, hint: str | No
 def require_fraction(field: str, value: object, *, hint: str | None = None) -> float:
     """Return ``value`` if it is a fraction in (0, 1] (a sensitivity, a threshold)."""
     return require_number(field, value, minimum=0.0, maximum=1.0, min_inclusive=False, hint=hint)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def require_choice(field: str, value: object, choices: type[E]) -> E:
+    """Return ``value`` as a member of the ``choices`` enum, accepting its string value.
+
+    Raises
+    ------
+    InputError
+        Naming ``field``, the value and every accepted value, when it is not one of them.
+    """
+    if isinstance(value, choices):
+        return value
+    if isinstance(value, str):
+        try:
+            return choices(value.strip())
+        except ValueError:
+            pass
+    raise InputError(field, value, "one of: " + ", ".join(member.value for member in choices))

@@ -10,10 +10,20 @@ from collections.abc import Sequence
 import typer
 from typer.main import get_command
 
+from mrdtrack.cli import grading as grading_commands
 from mrdtrack.cli import mrd as mrd_commands
-from mrdtrack.cli.output import EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, fail_line
+from mrdtrack.cli import protocol as protocol_commands
+from mrdtrack.cli import registry as registry_commands
+from mrdtrack.cli import survival as survival_commands
+from mrdtrack.cli import therapy as therapy_commands
+from mrdtrack.cli.output import (
+    EXIT_INPUT_ERROR,
+    EXIT_INTERNAL_ERROR,
+    EXIT_NOT_EVALUABLE,
+    fail_line,
+)
 from mrdtrack.cli.tour import tour_command
-from mrdtrack.errors import InputError, MrdtrackError
+from mrdtrack.errors import InputError, MrdtrackError, QcError
 from mrdtrack.settings import load_settings
 
 __all__ = ["app", "main"]
@@ -26,7 +36,17 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(mrd_commands.app, name="mrd")
+app.add_typer(protocol_commands.app, name="protocol")
+app.add_typer(grading_commands.app, name="grade")
+app.add_typer(therapy_commands.dose_app, name="dose")
+app.add_typer(therapy_commands.calendar_app, name="calendar")
 app.command("tour")(tour_command)
+app.command("init")(registry_commands.init_command)
+app.command("demo")(registry_commands.demo_command)
+app.command("backup")(registry_commands.backup_command)
+app.command("restore")(registry_commands.restore_command)
+app.add_typer(registry_commands.audit_app, name="audit")
+app.add_typer(survival_commands.app, name="survival")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as error:
         fail_line(_as_option(error, args))
         return EXIT_INPUT_ERROR
+    except QcError as failed:
+        fail_line(str(failed))
+        return EXIT_NOT_EVALUABLE
     except MrdtrackError as error:
         fail_line(str(error))
         return EXIT_INPUT_ERROR

@@ -12,12 +12,12 @@ Profiles must never be mixed within one result (domain rules §3.2).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypeVar
 
 from mrdtrack.errors import NotFoundError
 from mrdtrack.mrd.thresholds import THRESHOLDS, Threshold
+from mrdtrack.provenance import VersionedProfile, derive
 
 __all__ = [
     "FLOW_PROFILES",
@@ -38,22 +38,6 @@ __all__ = [
 
 _SEED1 = "Wang Y-L et al. Hematol Rep 2024;16:347-353, doi:10.3390/hematolrep16020035"
 _ASH2021 = "Hematology Am Soc Hematol Educ Program 2021;2021(1):718-725, Table 1"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VersionedProfile:
-    """What every profile carries: id, version, effective date, source, unconfirmed items."""
-
-    id: str
-    version: str
-    effective_date: str
-    source: str
-    unconfirmed: tuple[str, ...] = ()
-
-    @property
-    def label(self) -> str:
-        """``"<id>@<version>"``, recorded with every result."""
-        return f"{self.id}@{self.version}"
 
 
 class ControlBasis(StrEnum):
@@ -261,15 +245,3 @@ def get_profile(kind: str, profile_id: str) -> VersionedProfile:
         return catalogue[profile_id]
     except KeyError:
         raise NotFoundError(f"{kind} profile", profile_id, tuple(catalogue)) from None
-
-
-P = TypeVar("P", bound=VersionedProfile)
-
-
-def derive(profile: P, **overrides: object) -> P:
-    """A copy of ``profile`` with overridden values, labelled as derived from it."""
-    changed = {k: v for k, v in overrides.items() if getattr(profile, k) != v}
-    if not changed:
-        return profile
-    note = ", ".join(f"{k}={v}" for k, v in sorted(changed.items()))
-    return replace(profile, version=f"{profile.version}+{note}", **changed)  # type: ignore[arg-type]

@@ -14,9 +14,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["MrdMethod", "MrdResult", "MrdStatus", "QcFlag", "ScalarValue"]
+from mrdtrack.provenance import ScalarValue
 
-ScalarValue = float | int | str | bool | None
+__all__ = ["MrdMethod", "MrdResult", "MrdStatus", "QcFlag", "ScalarValue"]
 
 
 class MrdMethod(StrEnum):
