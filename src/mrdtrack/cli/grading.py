@@ -18,6 +18,7 @@ import typer
 from mrdtrack.cli.output import (
     EXIT_NOT_EVALUABLE,
     EXIT_OK,
+    JsonFlag,
     emit_json,
     key_value_table,
     parse_number,
@@ -92,7 +93,6 @@ _IGG_HELP = (
     "id), profile, source, rule, unconfirmed, inputs."
 )
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 T = TypeVar("T")
 _FIELD = re.compile(r"^([a-z][a-z0-9_]*)(.*)$")
 

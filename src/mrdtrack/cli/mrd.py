@@ -13,6 +13,7 @@ import typer
 from mrdtrack.cli.output import (
     EXIT_NOT_EVALUABLE,
     EXIT_OK,
+    JsonFlag,
     emit_json,
     key_value_table,
     parse_number,
@@ -48,7 +49,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 CrFlag = Annotated[
     bool | None,
     typer.Option(

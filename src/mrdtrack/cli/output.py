@@ -6,7 +6,7 @@ import json
 import math
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,6 +17,7 @@ __all__ = [
     "EXIT_INTERNAL_ERROR",
     "EXIT_NOT_EVALUABLE",
     "EXIT_OK",
+    "JsonFlag",
     "emit_json",
     "fail_line",
     "key_value_table",
@@ -28,6 +29,9 @@ EXIT_OK = 0
 EXIT_INTERNAL_ERROR = 1
 EXIT_INPUT_ERROR = 2
 EXIT_NOT_EVALUABLE = 3
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+"""The ``--json`` flag every command takes: exactly one JSON object on stdout."""
 
 
 def stdout_console() -> Console:

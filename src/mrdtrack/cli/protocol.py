@@ -13,6 +13,7 @@ from rich.table import Table
 from mrdtrack.cli.output import (
     EXIT_NOT_EVALUABLE,
     EXIT_OK,
+    JsonFlag,
     emit_json,
     key_value_table,
     parse_number,
@@ -47,7 +48,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 ProtocolArg = Annotated[
     str,
     typer.Argument(help="A shipped protocol id (see `protocol list`) or a protocol .yaml file."),

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from mrdtrack.cli.output import EXIT_OK, emit_json, key_value_table, stdout_console
+from mrdtrack.cli.output import EXIT_OK, JsonFlag, emit_json, key_value_table, stdout_console
 from mrdtrack.errors import QcError
 from mrdtrack.registry.audit import AuditActor, set_actor, verify_chain
 from mrdtrack.registry.backup import backup_registry, restore_registry
@@ -34,7 +34,6 @@ UserOption = Annotated[
     str | None,
     typer.Option("--user", help="Acting user recorded in the audit trail (default: your login)."),
 ]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 def _registry(db: str | None) -> Registry:

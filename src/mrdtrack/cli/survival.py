@@ -21,6 +21,7 @@ from rich.table import Table
 from mrdtrack.cli.output import (
     EXIT_NOT_EVALUABLE,
     EXIT_OK,
+    JsonFlag,
     emit_json,
     key_value_table,
     parse_number,
@@ -72,7 +73,6 @@ LevelOption = Annotated[
     typer.Option("--confidence-level", parser=parse_number, help="Interval coverage (0–1)."),
 ]
 CiOption = Annotated[CiMethod, typer.Option("--ci-method", help="Pointwise interval scale.")]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
 @app.command("km")

@@ -13,7 +13,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mrdtrack.cli.output import EXIT_OK, emit_json, key_value_table, parse_number, stdout_console
+from mrdtrack.cli.output import (
+    EXIT_OK,
+    JsonFlag,
+    emit_json,
+    key_value_table,
+    parse_number,
+    stdout_console,
+)
 from mrdtrack.errors import InputError
 from mrdtrack.therapy import (
     BLINATUMOMAB_LABELS,
@@ -36,7 +43,6 @@ __all__ = ["calendar_app", "dose_app"]
 dose_app = typer.Typer(help="Dose verification against the label.", no_args_is_help=True)
 calendar_app = typer.Typer(help="Treatment calendars.", no_args_is_help=True)
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 WeightOption = Annotated[
     float, typer.Option(parser=parse_number, help="Body weight in kg (1-250).")
 ]

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
 
-import typer
 from rich.table import Table
 
-from mrdtrack.cli.output import EXIT_OK, emit_json, stdout_console
+from mrdtrack.cli.output import EXIT_OK, JsonFlag, emit_json, stdout_console
 from mrdtrack.mrd import (
     FLOW_PROFILES,
     MrdResult,
@@ -128,7 +126,7 @@ EXAMPLES: tuple[_Example, ...] = (
 
 
 def tour_command(
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonFlag = False,
 ) -> int:
     """Run the MRD calculators on the worked examples of the case report and domain rules."""
     rows = []
