@@ -20,9 +20,17 @@ from mrdtrack.registry.models import AuditEntry
 from mrdtrack.registry.records import demo_cohort
 from mrdtrack.registry.schema import init_registry
 from mrdtrack.registry.store import load_cohort
+from mrdtrack.registry.synth import synthetic_cohort
 from mrdtrack.settings import load_settings
 
-__all__ = ["audit_app", "backup_command", "demo_command", "init_command", "restore_command"]
+__all__ = [
+    "audit_app",
+    "backup_command",
+    "demo_command",
+    "init_command",
+    "restore_command",
+    "synth_command",
+]
 
 DbOption = Annotated[
     str | None,
@@ -75,6 +83,37 @@ def demo_command(db: DbOption = None, user: UserOption = None, as_json: JsonFlag
         registry.dispose()
     _print(
         "demo cohort loaded",
+        {
+            "url": registry.url,
+            "cohort": report.cohort_id,
+            "patients": report.patients,
+            "mrd_results": report.mrd_results,
+            "rows": report.rows,
+        },
+        as_json,
+    )
+    return EXIT_OK
+
+
+def synth_command(
+    patients: Annotated[int, typer.Option("--patients", min=1, help="Number of patients.")] = 100,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same cohort).")] = 0,
+    db: DbOption = None,
+    user: UserOption = None,
+    as_json: JsonFlag = False,
+) -> int:
+    """Create the registry if needed and load a synthetic cohort (demos, benchmarks)."""
+    registry = _registry(db)
+    try:
+        init_registry(registry)
+        document = synthetic_cohort(patients, seed)
+        with registry.transaction() as session:
+            set_actor(session, _actor(user))
+            report = load_cohort(session, document)
+    finally:
+        registry.dispose()
+    _print(
+        "synthetic cohort loaded",
         {
             "url": registry.url,
             "cohort": report.cohort_id,

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy import Table, event, insert, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import get_history
 
@@ -37,7 +37,11 @@ __all__ = [
     "GENESIS_HASH",
     "AuditActor",
     "ChainVerification",
+    "Change",
+    "append_changes",
+    "audit_value",
     "install_audit",
+    "lock_chain",
     "set_actor",
     "verify_chain",
 ]
@@ -46,6 +50,7 @@ GENESIS_HASH = "0" * 64
 _PG_CHAIN_LOCK = 0x6D72_6474  # "mrdt": the advisory lock that serialises chain appends
 _NOT_AUDITED = (AuditEntry, ImportJob)
 _PENDING = "mrdtrack_audit_pending"
+_AUDIT_TABLE: Table = AuditEntry.__table__  # type: ignore[assignment]
 _ACTOR = "mrdtrack_audit_actor"
 
 
@@ -63,7 +68,8 @@ def set_actor(session: Session, actor: AuditActor) -> None:
     session.info[_ACTOR] = actor
 
 
-def _canonical(value: Any) -> str | None:
+def audit_value(value: Any) -> str | None:
+    """The canonical JSON text of a value as the audit trail stores it."""
     if value is None:
         return None
     return json.dumps(value, sort_keys=True, default=_json_default, ensure_ascii=False)
@@ -121,7 +127,7 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
                 continue
             old = history.deleted[0] if history.deleted else None
             new = history.added[0] if history.added else None
-            if _canonical(old) == _canonical(new):
+            if audit_value(old) == audit_value(new):
                 continue
             action = "delete" if attr.key == "deleted_at" and new is not None else "update"
             changes.append(
@@ -130,8 +136,8 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
                     "entity": type(obj).__tablename__,
                     "obj": obj,
                     "field": attr.key,
-                    "old_value": _canonical(old),
-                    "new_value": _canonical(new),
+                    "old_value": audit_value(old),
+                    "new_value": audit_value(new),
                 }
             )
 
@@ -139,35 +145,72 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
 def _after_flush(session: Session, _context: Any) -> None:
     pending: list[dict[str, Any]] = session.info.pop(_PENDING, [])
     created = [
-        {
-            "action": "create",
-            "entity": type(obj).__tablename__,
-            "obj": obj,
-            "field": None,
-            "old_value": None,
-            "new_value": _canonical(_record(obj)),
-        }
+        Change(
+            "create",
+            type(obj).__tablename__,
+            _entity_id(obj),
+            None,
+            None,
+            audit_value(_record(obj)),
+        )
         for obj in session.new
         if not isinstance(obj, _NOT_AUDITED)
     ]
-    changes = created + pending
-    if not changes:
-        return
+    updated = [
+        Change(
+            c["action"],
+            c["entity"],
+            _entity_id(c["obj"]),
+            c["field"],
+            c["old_value"],
+            c["new_value"],
+        )
+        for c in pending
+    ]
+    if created or updated:
+        append_changes(session, [*created, *updated])
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change to audit: a create (whole record), an update (one field), a delete, an export."""
+
+    action: str
+    entity: str
+    entity_id: str
+    field: str | None
+    old_value: str | None
+    new_value: str | None
+
+
+def lock_chain(session: Session) -> None:
+    """Take the chain in turn (PostgreSQL advisory lock; SQLite holds BEGIN IMMEDIATE)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_LOCK})
+
+
+def append_changes(session: Session, changes: Sequence[Change]) -> None:
+    """Append audit rows for ``changes`` to the chain, in the session's transaction.
+
+    The ORM hooks call this for every flush; bulk writers (cohort loads, imports) and
+    exports call it directly with the changes they made through SQLAlchemy Core.
+    """
     actor: AuditActor | None = session.info.get(_ACTOR)
     if actor is None:
         raise MrdtrackError("registry changes need an acting user: call set_actor() first")
-    if pending and not (actor.reason and actor.reason.strip()):
-        change = pending[0]
+    edits = [c for c in changes if c.action in {"update", "delete"}]
+    if edits and not (actor.reason and actor.reason.strip()):
+        change = edits[0]
         raise InputError(
             "reason",
             actor.reason,
             "a reason for changing data after first entry",
-            f"{change['entity']}.{change['field']} would change from {change['old_value']} to "
-            f"{change['new_value']}; say why (e.g. 'transcription error corrected')",
+            f"{change.entity}.{change.field} would change from {change.old_value} to "
+            f"{change.new_value}; say why (e.g. 'transcription error corrected')",
         )
+    lock_chain(session)
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_LOCK})
     prev = connection.execute(
         select(AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).scalar_one_or_none()
@@ -178,18 +221,18 @@ def _after_flush(session: Session, _context: Any) -> None:
         row = {
             "at_utc": at_utc,
             "actor": actor.user,
-            "action": change["action"],
-            "entity": change["entity"],
-            "entity_id": _entity_id(change["obj"]),
-            "field": change["field"],
-            "old_value": change["old_value"],
-            "new_value": change["new_value"],
+            "action": change.action,
+            "entity": change.entity,
+            "entity_id": change.entity_id,
+            "field": change.field,
+            "old_value": change.old_value,
+            "new_value": change.new_value,
             "reason": actor.reason,
         }
         row["prev_hash"] = prev_hash
         row["entry_hash"] = prev_hash = _row_digest(prev_hash, row)
         rows.append(row)
-    connection.execute(insert(AuditEntry), rows)
+    connection.execute(insert(_AUDIT_TABLE), rows)
 
 
 def install_audit(sessions: sessionmaker[Session]) -> None:
