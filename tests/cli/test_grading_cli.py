@@ -5,13 +5,11 @@ from typing import Any
 
 import pytest
 
-from mrdtrack.cli import main
+from tests.cli.runner import run as run_cli
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["grade", *args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_cli(capsys, "grade", *args)
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:

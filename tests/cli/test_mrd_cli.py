@@ -5,13 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from mrdtrack.cli import main
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from tests.cli.runner import run
 
 
 def test_qpcr_contract_example(capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mrdtrack.cli import main
+from tests.cli.runner import run
 
 SHIPPED = [
     "blincyto-us-consolidation",
@@ -16,12 +16,6 @@ SHIPPED = [
     "seed2-pathways",
     "tpog-mrd",
 ]
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:

@@ -8,13 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mrdtrack.cli import main
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from tests.cli.runner import run
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from mrdtrack.cli import main
+from tests.cli.runner import run
 
 # The END-02 worked dataset (domain rules §11.3), months from CR.
 END02_CSV = """patient,months,rfs,cause,os_months,os_status,arm,wbc
@@ -18,12 +18,6 @@ P6,24,1,1,30,1,B,60
 P7,28,0,0,28,0,A,5
 P8,36,0,0,36,0,B,18
 """
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture
