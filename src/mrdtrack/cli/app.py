@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import typer
 from typer.main import get_command
 
+from mrdtrack.cli import cohort as cohort_commands
 from mrdtrack.cli import grading as grading_commands
 from mrdtrack.cli import mrd as mrd_commands
 from mrdtrack.cli import protocol as protocol_commands
@@ -48,6 +49,7 @@ app.command("backup")(registry_commands.backup_command)
 app.command("restore")(registry_commands.restore_command)
 app.add_typer(registry_commands.audit_app, name="audit")
 app.add_typer(survival_commands.app, name="survival")
+app.add_typer(cohort_commands.app, name="cohort")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
