@@ -37,6 +37,16 @@ def _free_port() -> int:
         return port
 
 
+def _check_it_is_ours(port: int, data: Path) -> None:
+    """Fail if another server answered on the port (two sessions raced for it)."""
+    import psycopg
+
+    with psycopg.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres") as db:
+        row = db.execute("SHOW data_directory").fetchone()
+    if row is None or Path(row[0]).resolve() != data.resolve():
+        pytest.fail(f"port {port} is served by another PostgreSQL ({row}): rerun the tests")
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """Base URL (no database name) of a running PostgreSQL server."""
@@ -85,6 +95,7 @@ def postgres_server() -> Iterator[str]:
         check=True,
         capture_output=True,
     )
+    _check_it_is_ours(port, data)
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/"
     finally:

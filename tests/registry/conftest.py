@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,8 @@ _databases = itertools.count()
 
 
 def _fresh_postgres_database(server: str) -> str:
-    name = f"mrdtrack_test_{next(_databases)}"
+    # The process id keeps names apart when two test sessions share one server.
+    name = f"mrdtrack_test_{os.getpid()}_{next(_databases)}"
     url = make_url(server + "postgres")
     with psycopg.connect(
         host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True

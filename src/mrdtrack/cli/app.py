@@ -12,11 +12,14 @@ from typer.main import get_command
 
 from mrdtrack.cli import cohort as cohort_commands
 from mrdtrack.cli import grading as grading_commands
+from mrdtrack.cli import lab as lab_commands
 from mrdtrack.cli import mrd as mrd_commands
 from mrdtrack.cli import protocol as protocol_commands
 from mrdtrack.cli import registry as registry_commands
+from mrdtrack.cli import report as report_commands
 from mrdtrack.cli import survival as survival_commands
 from mrdtrack.cli import therapy as therapy_commands
+from mrdtrack.cli import web as web_commands
 from mrdtrack.cli.output import (
     EXIT_INPUT_ERROR,
     EXIT_INTERNAL_ERROR,
@@ -50,6 +53,11 @@ app.command("restore")(registry_commands.restore_command)
 app.add_typer(registry_commands.audit_app, name="audit")
 app.add_typer(survival_commands.app, name="survival")
 app.add_typer(cohort_commands.app, name="cohort")
+app.command("serve")(web_commands.serve_command)
+app.add_typer(web_commands.user_app, name="user")
+app.add_typer(lab_commands.app, name="lab")
+app.add_typer(report_commands.report_app, name="report")
+app.add_typer(report_commands.plot_app, name="plot")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -41,6 +41,7 @@ __all__ = [
     "append_changes",
     "audit_value",
     "install_audit",
+    "install_read_only_guard",
     "lock_chain",
     "set_actor",
     "verify_chain",
@@ -101,9 +102,17 @@ _HASHED_FIELDS = (
 )
 
 
+# Credentials never enter the permanent audit trail: the trail says that they changed.
+_REDACTED = frozenset({"password_hash"})
+_REDACTED_TEXT = "<redacted>"
+
+
 def _record(obj: Base) -> dict[str, Any]:
     mapper = inspect(type(obj))
-    return {attr.key: getattr(obj, attr.key) for attr in mapper.column_attrs}
+    return {
+        attr.key: _REDACTED_TEXT if attr.key in _REDACTED else getattr(obj, attr.key)
+        for attr in mapper.column_attrs
+    }
 
 
 def _entity_id(obj: Base) -> str:
@@ -129,6 +138,9 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
             new = history.added[0] if history.added else None
             if audit_value(old) == audit_value(new):
                 continue
+            if attr.key in _REDACTED:
+                old = _REDACTED_TEXT if old is not None else None
+                new = _REDACTED_TEXT if new is not None else None
             action = "delete" if attr.key == "deleted_at" and new is not None else "update"
             changes.append(
                 {
@@ -233,6 +245,16 @@ def append_changes(session: Session, changes: Sequence[Change]) -> None:
         row["entry_hash"] = prev_hash = _row_digest(prev_hash, row)
         rows.append(row)
     connection.execute(insert(_AUDIT_TABLE), rows)
+
+
+def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise MrdtrackError("a read-only registry session cannot change data")
+
+
+def install_read_only_guard(session: Session) -> None:
+    """Make ``session`` refuse every change (for :meth:`Registry.reading`)."""
+    event.listen(session, "before_flush", _refuse_writes)
 
 
 def install_audit(sessions: sessionmaker[Session]) -> None:

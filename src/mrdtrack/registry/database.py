@@ -23,11 +23,12 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mrdtrack.errors import InputError
-from mrdtrack.registry.audit import install_audit
+from mrdtrack.registry.audit import install_audit, install_read_only_guard
 
 __all__ = ["Registry", "open_registry"]
 
 _BUSY_TIMEOUT_MS = 5_000
+_READ_ONLY = "mrdtrack_read_only"
 _PRAGMAS = frozenset({"journal_mode", "synchronous", "foreign_keys", "busy_timeout"})
 
 
@@ -45,7 +46,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers queue for the write lock up front; readers (Registry.reading) take a
+        # deferred snapshot, which in WAL mode never blocks or waits for a writer.
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,18 @@ class Registry:
         """One unit of work: committed on success, rolled back (leaving nothing) on error."""
         with self.sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only snapshot: takes no write lock, and refuses any change made in it."""
+        engine = self.engine.execution_options(**{_READ_ONLY: True})
+        if self.dialect == "postgresql":
+            engine = engine.execution_options(postgresql_readonly=True)
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            session.info[_READ_ONLY] = True
+            install_read_only_guard(session)
+            yield session
+            session.rollback()
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -1,0 +1,134 @@
+"""The web application's settings, declared once as data with their help text.
+
+:class:`WebSettings` is passed to :func:`mrdtrack.web.create_app`; nothing in the web
+package reads the environment or a file at import time. The limits come from the
+reliability goals (``shared/spec/reliability.md``): sessions expire after 30 minutes
+idle and 12 hours in all (goal 16), an account locks for 15 minutes after 5 failed
+logins in 15 minutes and one address may try 10 logins a minute (goal 15), passwords
+have at least 12 characters (goal 14). The settings may tighten these limits, never
+loosen them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+
+from mrdtrack.errors import InputError
+
+__all__ = ["WebSettings", "setting_help", "utc_now"]
+
+
+def utc_now() -> datetime:
+    """The server's clock: timezone-aware UTC (the default :attr:`WebSettings.clock`)."""
+    return datetime.now(UTC)
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass(frozen=True, slots=True)
+class WebSettings:
+    """Settings of one web application instance (see each field's ``help``)."""
+
+    production: bool = field(
+        default=True,
+        metadata=_help(
+            "Production mode: no OpenAPI schema is served. Set False for development and "
+            "for the API tests, which then read /api/v1/openapi.json (behind login)."
+        ),
+    )
+    secure_cookies: bool = field(
+        default=True,
+        metadata=_help(
+            "Send the session cookie as `__Host-mrdtrack` with Secure. False only for tests "
+            "over plain http to a host a browser does not treat as secure: the cookie is "
+            "then `mrdtrack`, without Secure. Never False on a server."
+        ),
+    )
+    idle_timeout: timedelta = field(
+        default=timedelta(minutes=30),
+        metadata=_help("A session ends after this long without a request (at most 30 min)."),
+    )
+    absolute_timeout: timedelta = field(
+        default=timedelta(hours=12),
+        metadata=_help("A session ends this long after login, active or not (at most 12 h)."),
+    )
+    lockout_failures: int = field(
+        default=5,
+        metadata=_help("Failed logins of one account within lockout_window that lock it (≤ 5)."),
+    )
+    lockout_window: timedelta = field(
+        default=timedelta(minutes=15),
+        metadata=_help("The window in which failed logins are counted (≥ 15 min)."),
+    )
+    lockout_duration: timedelta = field(
+        default=timedelta(minutes=15),
+        metadata=_help("How long a locked account refuses every login (≥ 15 min)."),
+    )
+    login_attempts_per_minute: int = field(
+        default=10,
+        metadata=_help("Login attempts one client address may make per minute (≤ 10)."),
+    )
+    password_min_length: int = field(
+        default=12,
+        metadata=_help("Shortest password accepted when a user sets one (never below 8)."),
+    )
+    max_form_bytes: int = field(
+        default=1_000_000,
+        metadata=_help("Largest request body accepted by a state-changing route (413 above)."),
+    )
+    clock: Callable[[], datetime] = field(
+        default=utc_now,
+        metadata=_help("The UTC clock of sessions, lockouts and audit rows (tests freeze it)."),
+    )
+
+    def __post_init__(self) -> None:
+        limits: list[tuple[str, bool, str]] = [
+            (
+                "idle_timeout",
+                timedelta(0) < self.idle_timeout <= timedelta(minutes=30),
+                "a duration > 0 and ≤ 30 minutes (reliability goal 16)",
+            ),
+            (
+                "absolute_timeout",
+                self.idle_timeout <= self.absolute_timeout <= timedelta(hours=12),
+                "a duration ≥ idle_timeout and ≤ 12 hours (reliability goal 16)",
+            ),
+            (
+                "lockout_failures",
+                1 <= self.lockout_failures <= 5,
+                "a whole number 1-5 (reliability goal 15)",
+            ),
+            (
+                "lockout_window",
+                self.lockout_window >= timedelta(minutes=15),
+                "at least 15 minutes (reliability goal 15)",
+            ),
+            (
+                "lockout_duration",
+                self.lockout_duration >= timedelta(minutes=15),
+                "at least 15 minutes (reliability goal 15)",
+            ),
+            (
+                "login_attempts_per_minute",
+                1 <= self.login_attempts_per_minute <= 10,
+                "a whole number 1-10 (reliability goal 15)",
+            ),
+            (
+                "password_min_length",
+                8 <= self.password_min_length <= 64,
+                "a whole number 8-64 (reliability goal 14)",
+            ),
+            ("max_form_bytes", self.max_form_bytes >= 1024, "at least 1024 bytes"),
+        ]
+        for name, ok, expected in limits:
+            if not ok:
+                raise InputError(name, getattr(self, name), expected)
+
+
+def setting_help() -> dict[str, str]:
+    """Each setting's name and help text, for documentation."""
+    return {f.name: f.metadata["help"] for f in fields(WebSettings)}

@@ -1,0 +1,174 @@
+"""What every route shares: the application context, the dependencies, page rendering.
+
+One :class:`WebContext` per application (``app.state.web``) holds the registry, the
+settings, the session store, the login throttle, the password hasher, the shipped
+protocols and the templates. Routes get the signed-in user through :func:`authorize`,
+which checks the user against the registry (a disabled account loses its sessions at
+once) and the role against :data:`mrdtrack.web.policy.POLICY`; they change the registry
+only inside :func:`unit_of_work`, which names the acting user for the audit trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from mrdtrack.errors import MrdtrackError, PermissionDeniedError
+from mrdtrack.protocols import Protocol
+from mrdtrack.registry.audit import AuditActor, set_actor
+from mrdtrack.registry.database import Registry
+from mrdtrack.web.accounts import principal_of
+from mrdtrack.web.config import WebSettings
+from mrdtrack.web.middleware import CookieNames, log_event, security_log
+from mrdtrack.web.policy import POLICY, Action, Role, is_allowed
+from mrdtrack.web.security import LoginThrottle, PasswordHashing, Principal, SessionStore
+
+__all__ = [
+    "NAVIGATION",
+    "SignedOutError",
+    "WebContext",
+    "authorize",
+    "form_fields",
+    "landing_page",
+    "render",
+    "today",
+    "unit_of_work",
+    "web_context",
+]
+
+
+class SignedOutError(MrdtrackError):
+    """The session's account was disabled or removed since it signed in."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebContext:
+    """Everything one application instance shares between requests."""
+
+    registry: Registry
+    settings: WebSettings
+    sessions: SessionStore
+    throttle: LoginThrottle
+    hashing: PasswordHashing
+    protocols: Mapping[str, Protocol]
+    templates: Jinja2Templates
+    cookies: CookieNames
+
+
+NAVIGATION: tuple[tuple[str, str, Action], ...] = (
+    ("Patients", "/patients", Action.PATIENT_READ),
+    ("Cohort", "/cohort", Action.COHORT_READ),
+    ("CRS grade", "/tools/crs", Action.TOOLS_USE),
+    ("Blinatumomab", "/tools/blinatumomab", Action.TOOLS_USE),
+    ("Account", "/account", Action.ACCOUNT_SELF),
+)
+"""The navigation bar: label, path and the action that shows the link."""
+
+
+def web_context(request: Request) -> WebContext:
+    """The application's :class:`WebContext`."""
+    context: WebContext = request.app.state.web
+    return context
+
+
+def today(context: WebContext) -> date:
+    """Today's date on the server's UTC clock."""
+    return context.settings.clock().date()
+
+
+def landing_page(role: Role) -> str:
+    """Where a role starts: the patient list, or the cohort for de-identified roles."""
+    return "/patients" if is_allowed(role, Action.PATIENT_READ) else "/cohort"
+
+
+def authorize(action: Action) -> Callable[[Request], Principal]:
+    """A dependency returning the signed-in :class:`Principal` allowed to do ``action``.
+
+    The principal is re-read from the registry on each request, so that a disabled
+    account is signed out at once and a changed role applies at once.
+    """
+    allowed = POLICY[action]
+
+    def dependency(request: Request) -> Principal:
+        context = web_context(request)
+        session = request.state.web_session
+        token = request.state.session_token
+        if session is None or token is None:
+            raise SignedOutError("sign in first")
+        with context.registry.reading() as db:
+            principal = principal_of(db, session.principal.user_id)
+        if principal is None:
+            context.sessions.revoke_user(session.principal.user_id)
+            raise SignedOutError("this account is no longer active")
+        if principal != session.principal:
+            context.sessions.replace_principal(token, principal)
+        if principal.role not in allowed:
+            log_event(
+                security_log,
+                context.settings.clock,
+                "authorization",
+                user=principal.username,
+                action=action.value,
+                outcome="denied",
+            )
+            raise PermissionDeniedError(
+                f"your role ({principal.role.value}) may not do this ({action.value})"
+            )
+        return principal
+
+    dependency.__name__ = f"authorize_{action.name.lower()}"
+    return dependency
+
+
+@contextmanager
+def unit_of_work(context: WebContext, user: str, reason: str | None = None) -> Iterator[Session]:
+    """A registry transaction whose changes are audited as ``user`` (with ``reason``)."""
+    with context.registry.transaction() as session:
+        set_actor(session, AuditActor(user=user, reason=reason, clock=context.settings.clock))
+        yield session
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The submitted form's text fields (files are not accepted by these forms)."""
+    form = await request.form(max_files=0, max_fields=100)
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def render(
+    request: Request,
+    template: str,
+    values: Mapping[str, Any],
+    *,
+    status_code: int = 200,
+    principal: Principal | None = None,
+) -> Response:
+    """Render a page with the navigation and the session's CSRF token."""
+    context = web_context(request)
+    session = request.state.web_session
+    nav = []
+    if principal is not None:
+        nav = [
+            (label, path)
+            for label, path, action in NAVIGATION
+            if is_allowed(principal.role, action)
+        ]
+    return context.templates.TemplateResponse(
+        request,
+        template,
+        {
+            **values,
+            "principal": principal,
+            "navigation": nav,
+            "csrf_token": None if session is None else session.csrf_token,
+            "current_path": request.url.path,
+        },
+        status_code=status_code,
+    )

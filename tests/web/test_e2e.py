@@ -1,0 +1,182 @@
+"""End to end in a real browser: Playwright driving Debian's Chromium against uvicorn.
+
+The journey of issue 7: sign in → open a demo patient → enter a flow MRD result and see
+its status → plan a blinatumomab cycle and see the calendar → grade a CRS event → open
+the cohort dashboard → sign out. The server runs with the production settings (Secure
+``__Host-`` cookie, which Chromium keeps for http://127.0.0.1), and the page must log no
+console error: a Content-Security-Policy violation would be one.
+
+Screenshots of each page go to a temporary directory, or to ``docs/images/web_*.png``
+when ``MRDTRACK_UPDATE_SCREENSHOTS=1`` (so that a test run does not rewrite the docs).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from mrdtrack.web import WebSettings, create_app
+from tests.web.support import DemoRegistry, build_registry
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DemoRegistry]]:
+    """The app over a demo registry, served by uvicorn on a free port in a thread."""
+    registry = build_registry(tmp_path_factory.mktemp("e2e"), second_site=False)
+    app = create_app(registry.url, settings=WebSettings())
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=_free_port(), log_level="warning", access_log=False
+    )
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not running.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start within 15 s", pytrace=False)
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{config.port}", registry
+    finally:
+        running.should_exit = True
+        thread.join(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: run `scripts/install --dev`, which installs "
+            "Debian's chromium package (Playwright's own browser download does not work here)",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    if os.environ.get("MRDTRACK_UPDATE_SCREENSHOTS") == "1":
+        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+        return DOCS_IMAGES
+    return tmp_path
+
+
+def _shot(page: Page, folder: Path, name: str) -> None:
+    page.screenshot(path=str(folder / f"web_{name}.png"), full_page=True)
+
+
+def test_clinician_journey(server: tuple[str, DemoRegistry], browser: Browser, shots: Path) -> None:
+    base, registry = server
+    page = browser.new_page(viewport={"width": 1360, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+
+    # Sign in: the patient list asks for a session first.
+    page.goto(f"{base}/patients")
+    expect(page).to_have_url(f"{base}/login?next=/patients")
+    _shot(page, shots, "login")
+    page.fill("#username", "clinician")
+    page.fill("#password", registry.passwords["clinician"])
+    page.click("button:has-text('Sign in')")
+    expect(page).to_have_url(f"{base}/patients")
+    expect(page.locator("table.data tbody tr")).to_have_count(11)
+    _shot(page, shots, "patients")
+
+    # Open a demo patient: key facts, MRD table, protocol evaluation with its citation.
+    page.fill("#q", "P03")
+    page.click("button:has-text('Search')")
+    page.click("a:has-text('SEED1-P03')")
+    expect(page.locator("h1")).to_have_text("SEED1-P03")
+    expect(page.locator("#protocol .verdict")).to_contain_text("eligible")
+    expect(page.locator("#protocol")).to_contain_text("Hematol Rep 2024")
+    expect(page.locator("#mrd tbody tr")).to_have_count(10)
+    _shot(page, shots, "patient")
+
+    # Enter a flow MRD result, see its status computed, then save it.
+    page.click("a:has-text('Enter MRD result')")
+    expect(page.locator("h1")).to_have_text("New MRD result")
+    page.check("#method-flow")
+    page.fill("#sample_date", "2023-04-03")
+    page.select_option("#timepoint", "FOLLOW_UP")
+    page.fill("#leukemic_events", "24")
+    page.fill("#total_events", "200000")
+    page.click("button:has-text('Compute result')")
+    result = page.locator("section.result")
+    expect(result.locator(".badge")).to_have_text("positive")
+    expect(result).to_contain_text("1.2×10⁻⁴")
+    expect(result).to_contain_text("Achieved sensitivity")
+    _shot(page, shots, "mrd_entry")
+    page.click("button:has-text('Save result')")
+    expect(page.locator(".notice")).to_contain_text("MRD result saved")
+    expect(page.locator("#mrd tr.highlight .badge")).to_have_text("positive")
+    expect(page.locator("#mrd tbody tr")).to_have_count(11)
+
+    # Plan a blinatumomab cycle and see the dose check and the calendar.
+    page.click("nav a:has-text('Blinatumomab')")
+    page.fill("#weight_kg", "20")
+    page.fill("#height_cm", "115")
+    page.fill("#age_years", "6")
+    page.select_option("#indication", "mrd")
+    page.fill("#start", "2025-01-06")
+    page.fill("#cycles", "2")
+    page.click("button:has-text('Verify and plan')")
+    expect(page.locator("#dose")).to_contain_text("11.99 mcg/day")
+    expect(page.locator("#calendar")).to_contain_text("2025-01-06 → 2025-02-02")
+    expect(page.locator("#calendar ol.days")).to_have_count(2)
+    _shot(page, shots, "blinatumomab")
+
+    # Grade a CRS event.
+    page.click("nav a:has-text('CRS grade')")
+    page.fill("#temperature_c", "39.2")
+    page.select_option("#hypotension", "fluids")
+    page.select_option("#hypoxia", "low-flow")
+    page.click("button:has-text('Grade')")
+    expect(page.locator("section.result .badge")).to_have_text("Grade 2")
+    _shot(page, shots, "crs")
+
+    # The cohort dashboard.
+    page.click("nav a:has-text('Cohort')")
+    expect(page.locator("#response")).to_contain_text("MRD response by time point")
+    expect(page.locator(".tile").first).to_contain_text("11")
+    _shot(page, shots, "cohort")
+
+    # Sign out: the session is gone.
+    page.click("button:has-text('Sign out')")
+    expect(page).to_have_url(f"{base}/login")
+    page.goto(f"{base}/cohort")
+    expect(page).to_have_url(f"{base}/login?next=/cohort")
+    assert problems == []
+    page.close()
