@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from mrdtrack.errors import InputError, MrdtrackError
 from mrdtrack.registry.audit import GENESIS_HASH, AuditActor, set_actor, verify_chain
 from mrdtrack.registry.database import Registry
-from mrdtrack.registry.models import AuditEntry, LabValue, Patient
+from mrdtrack.registry.models import AuditEntry, LabValue, Patient, User
 from mrdtrack.registry.store import ensure_site, soft_delete
 
 FIXED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -146,3 +146,39 @@ def test_verify_names_the_first_broken_link(registry: Registry, kind: str) -> No
     assert not result.ok
     assert result.first_broken_seq is not None
     assert result.problem
+
+
+def test_credentials_never_enter_the_trail(registry: Registry) -> None:
+    with registry.transaction() as session:
+        set_actor(session, actor())
+        user = User(
+            username="alice",
+            display_name="Alice",
+            role="clinician",
+            password_hash="$argon2id$SECRET1",
+        )
+        session.add(user)
+        session.flush()
+        user_id = user.id
+    with registry.transaction() as session:
+        set_actor(session, actor("password changed"))
+        session.get_one(User, user_id).password_hash = "$argon2id$SECRET2"
+    rows = entries(registry)
+    text_of_trail = " ".join(f"{r.old_value} {r.new_value}" for r in rows)
+    assert "SECRET" not in text_of_trail
+    assert rows[-1].field == "password_hash"
+    assert rows[-1].new_value == '"<redacted>"'
+
+
+def test_reading_snapshot_refuses_changes(registry: Registry) -> None:
+    patient_id = add_patient(registry)
+    with registry.reading() as session:
+        assert session.get_one(Patient, patient_id).study_id == "P1"
+    with pytest.raises(MrdtrackError, match="read-only"):
+        change_in_snapshot(registry, patient_id)
+
+
+def change_in_snapshot(registry: Registry, patient_id: int) -> None:
+    with registry.reading() as session:
+        session.get_one(Patient, patient_id).sex = "male"
+        session.flush()
