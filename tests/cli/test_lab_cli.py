@@ -8,6 +8,11 @@ from pathlib import Path
 import pytest
 
 from mrdtrack.cli import main
+from mrdtrack.registry.audit import AuditActor, set_actor
+from mrdtrack.registry.database import open_registry
+from mrdtrack.registry.records import demo_cohort
+from mrdtrack.registry.schema import init_registry
+from mrdtrack.registry.store import load_cohort
 from tests.lab.documents import ALL_GATES, pcr03_wells, rdml_xml, rdml_zip, sds_text
 from tests.lab.fcs_factory import build_fcs, spillover_text, synthetic_marrow
 
@@ -182,3 +187,53 @@ def test_lab_run_human_table(files: dict[str, Path], capsys: pytest.CaptureFixtu
     code = main(["lab", "run", str(files["rdml"]), "--diagnosis-ncn", "1.59"])
     assert code == 0
     assert "not written to the registry" in capsys.readouterr().out
+
+
+def test_lab_run_writes_the_registry_once(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+    registry = open_registry(url)
+    init_registry(registry)
+    with registry.transaction() as session:
+        set_actor(session, AuditActor("loader"))
+        load_cohort(session, demo_cohort())
+    registry.dispose()
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(
+        "file,study_id,sample_date,timepoint,tissue,marker\n"
+        "d29.fcs,SEED1-P01,2022-05-02,W12,BM,laip\n"
+        "run.rdml,NOBODY-1,2022-05-02,W12,BM,\n"
+        "clones.csv,SEED1-P03,2021-09-01,W30,PB,\n",
+        encoding="utf-8",
+    )
+    args = ["lab", "run", str(files["fcs"]), str(files["rdml"]), str(files["ngs"])]
+    args += ["--strategy", str(files["gml"]), "--leukemic-gate", "LAIP", "--track", f"IGH:{DX}"]
+    args += ["--diagnosis-ncn", "1.59", "--manifest", str(manifest), "--db", url, "--user", "tech"]
+    code = main([*args, "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 2  # the unknown study id is a per-file error; the others are stored
+    assert out["registry"] == {
+        "imported": 2,
+        "already_imported": 0,
+        "failed": 1,
+        "results_written": 2,
+    }
+    by_name = {Path(i["path"]).name: i["registry"] for i in out["items"]}
+    assert "NOBODY-1" in by_name["run.rdml"]["error"]
+    assert by_name["clones.csv"]["status"] == "imported"
+
+    code = main(args)
+    text = capsys.readouterr().out
+    assert code == 2
+    assert text.count("already imported") == 2 and "NOBODY-1" in text
+
+
+def test_lab_run_manifest_needs_db(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("file,study_id\n", encoding="utf-8")
+    code = main(["lab", "run", str(files["ngs"]), "--manifest", str(manifest)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error:") and "--db" in err

@@ -11,6 +11,7 @@ import typer
 from typer.main import get_command
 
 from mrdtrack.cli import cohort as cohort_commands
+from mrdtrack.cli import data as data_commands
 from mrdtrack.cli import grading as grading_commands
 from mrdtrack.cli import lab as lab_commands
 from mrdtrack.cli import mrd as mrd_commands
@@ -58,6 +59,9 @@ app.add_typer(web_commands.user_app, name="user")
 app.add_typer(lab_commands.app, name="lab")
 app.add_typer(report_commands.report_app, name="report")
 app.add_typer(report_commands.plot_app, name="plot")
+app.command("import")(data_commands.import_command)
+app.command("export")(data_commands.export_command)
+app.command("dictionary")(data_commands.dictionary_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,7 +31,10 @@ from mrdtrack.lab.ngs_files import (
     read_tracked_clonotypes,
 )
 from mrdtrack.lab.qpcr_files import analyze_qpcr_run, read_qpcr_run
+from mrdtrack.lab.registry_sink import SinkOutcome, SinkStatus, read_manifest, write_batch
 from mrdtrack.mrd import FLOW_PROFILES, MrdResult, MrdStatus, Transcript, format_fraction
+from mrdtrack.registry.audit import AuditActor
+from mrdtrack.registry.database import open_registry
 
 __all__ = ["app"]
 
@@ -232,9 +236,25 @@ def run_command(
     scheduler: Annotated[
         str | None, typer.Option(help="Dask distributed scheduler address, tcp://HOST:PORT.")
     ] = None,
+    manifest: Annotated[
+        Path | None,
+        typer.Option(help="CSV/YAML: file, study_id, sample_date, timepoint, tissue, marker."),
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Registry URL to write the results to.")
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option("--user", help="Acting user recorded in the audit trail (default: login)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> int:
-    """Process many lab files, reporting each (results are printed, not stored)."""
+    """Process many lab files, reporting each; with --manifest and --db, store the results."""
+    if (manifest is None) != (db is None):
+        missing = "--db" if db is None else "--manifest"
+        raise InputError(missing, None, "--manifest and --db together (or neither)")
+    sink = None if manifest is None else read_manifest(manifest)
+    registry = None if db is None else open_registry(db)
     options = BatchOptions(
         strategy=None if strategy is None else str(strategy),
         leukemic_gate=leukemic_gate,
@@ -258,27 +278,57 @@ def run_command(
             bar.update(task, completed=done)
 
         report = run_batch(paths, options, workers=workers, scheduler=scheduler, progress=advance)
+    outcomes: tuple[SinkOutcome, ...] = ()
+    if registry is not None and sink is not None:
+        actor = AuditActor(user=user or f"cli:{getpass.getuser()}")
+        try:
+            outcomes = write_batch(registry, report, sink, actor)
+        finally:
+            registry.dispose()
     if as_json:
         payload: dict[str, Any] = report.to_dict()
-        payload["registry"] = "not written: lab run prints results only"
+        if outcomes:
+            for entry, outcome in zip(payload["items"], outcomes, strict=True):
+                entry["registry"] = outcome.to_dict()
+            payload["registry"] = {
+                "imported": sum(o.status is SinkStatus.IMPORTED for o in outcomes),
+                "already_imported": sum(o.status is SinkStatus.ALREADY_IMPORTED for o in outcomes),
+                "failed": sum(o.status is SinkStatus.ERROR for o in outcomes),
+                "results_written": sum(o.results_written for o in outcomes),
+            }
+        else:
+            payload["registry"] = "not written: give --manifest and --db to store the results"
         emit_json(payload)
     else:
-        table = Table(title="Lab batch (results printed, not written to the registry)")
-        for column in ("file", "kind", "status", "detail"):
+        written = "written to the registry" if outcomes else "printed, not written to the registry"
+        table = Table(title=f"Lab batch (results {written})")
+        columns = ("file", "kind", "status", "detail") + (("registry",) if outcomes else ())
+        for column in columns:
             table.add_column(column)
-        for item in report.items:
-            table.add_row(
+        for i, item in enumerate(report.items):
+            cells = [
                 Path(item.path).name,
                 "?" if item.kind is None else item.kind.value,
                 item.status.value.replace("_", " "),
                 item.error or _detail(item),
-            )
+            ]
+            if outcomes:
+                cells.append(_registry_cell(outcomes[i]))
+            table.add_row(*cells)
         stdout_console().print(table)
-    if report.failed:
+    if report.failed or any(o.status is SinkStatus.ERROR for o in outcomes):
         return EXIT_INPUT_ERROR
     if any(i.status is ItemStatus.NOT_EVALUABLE for i in report.items):
         return EXIT_NOT_EVALUABLE
     return EXIT_OK
+
+
+def _registry_cell(outcome: SinkOutcome) -> str:
+    if outcome.status is SinkStatus.IMPORTED:
+        return f"imported: {outcome.results_written} result(s), job {outcome.import_job_id}"
+    if outcome.status is SinkStatus.ALREADY_IMPORTED:
+        return f"already imported (job {outcome.import_job_id}): nothing written"
+    return f"not written: {outcome.error}"
 
 
 def _detail(item: BatchItem) -> str:

@@ -73,7 +73,7 @@ def audit_value(value: Any) -> str | None:
     """The canonical JSON text of a value as the audit trail stores it."""
     if value is None:
         return None
-    return json.dumps(value, sort_keys=True, default=_json_default, ensure_ascii=False)
+    return _VALUE_ENCODER.encode(value)
 
 
 def _json_default(value: Any) -> str:
@@ -82,10 +82,13 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"cannot audit a value of type {type(value).__name__}")
 
 
+# One encoder each, built once: json.dumps with options builds a new encoder per call.
+_VALUE_ENCODER = json.JSONEncoder(sort_keys=True, default=_json_default, ensure_ascii=False)
+_DIGEST_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _row_digest(prev_hash: str, row: dict[str, Any]) -> str:
-    payload = json.dumps(
-        [prev_hash, *(row[k] for k in _HASHED_FIELDS)], ensure_ascii=False, separators=(",", ":")
-    )
+    payload = _DIGEST_ENCODER.encode([prev_hash, *(row[k] for k in _HASHED_FIELDS)])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
