@@ -8,18 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from mrdtrack.cli import main
 from mrdtrack.registry.dictionary import DICTIONARY, dictionary_markdown
 from mrdtrack.registry.exporter import cohort_tables, write_xlsx
 from mrdtrack.registry.records import demo_cohort
+from tests.cli.runner import run
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture
@@ -126,7 +120,16 @@ def test_export_writes_an_audited_file_and_requires_a_purpose(
     code, out, err = run(capsys, "audit", "verify", "--db", db, "--json")
     assert code == 0 and json.loads(out)["ok"]
     code, out, err = run(
-        capsys, "export", "--format", "csv", "--out", str(tmp_path / "x.zip"), "--db", db
+        capsys,
+        "export",
+        "--format",
+        "csv",
+        "--mode",
+        "pseudonymized",
+        "--out",
+        str(tmp_path / "x.zip"),
+        "--db",
+        db,
     )
     assert code == 2 and out == "" and "--purpose" in err
     code, out, err = run(
@@ -154,3 +157,19 @@ def test_dictionary_prints_json_markdown_and_tables(capsys: pytest.CaptureFixtur
     assert code == 0 and "mrd_results" in out and "leukemic_events" in out
     code, out, err = run(capsys, "dictionary", "--json", "--markdown")
     assert code == 2 and out == "" and "--markdown" in err
+
+
+def test_demo_then_export_xlsx_needs_no_setup(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The acceptance check: `mrdtrack demo` then `mrdtrack export --format xlsx`.
+    monkeypatch.chdir(tmp_path)
+    db = f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+    assert run(capsys, "demo", "--db", db)[0] == 0
+    code, out, err = run(capsys, "export", "--format", "xlsx", "--db", db, "--json")
+    assert code == 0, err
+    exported = json.loads(out)
+    assert Path(exported["path"]).suffix == ".xlsx"
+    assert exported["purpose"].startswith("not stated")
+    code, _, err = run(capsys, "export", "--format", "csv", "--mode", "deidentified", "--db", db)
+    assert code == 2 and "--purpose" in err

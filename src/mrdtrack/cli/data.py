@@ -180,8 +180,13 @@ def import_command(
 def export_command(
     format: Annotated[ExportFormat, typer.Option("--format", help="csv or xlsx.")],
     purpose: Annotated[
-        str, typer.Option("--purpose", help="Why the data leave the registry (audited).")
-    ],
+        str | None,
+        typer.Option(
+            "--purpose",
+            help="Why the data leave the registry (audited); mandatory for the "
+            "deidentified and pseudonymized modes.",
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -202,6 +207,16 @@ def export_command(
     as_json: JsonFlag = False,
 ) -> int:
     """Export the registry as CSV or XLSX (formula-safe), audited with its purpose."""
+    if purpose is None:
+        if mode is not ExportMode.FULL:
+            raise InputError(
+                "--purpose",
+                None,
+                f"why the data are exported: mandatory for --mode {mode.value} (it is audited)",
+            )
+        # A full export is what a user with the database file already holds; the trail
+        # still records who exported what, and that no purpose was given.
+        purpose = "not stated (full export from the command line)"
     if out is None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         suffix = ".xlsx" if format is ExportFormat.XLSX else ".zip"
