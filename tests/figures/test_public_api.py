@@ -14,6 +14,11 @@ def test_public_api() -> None:
         "Grouping",
         "MrdPoint",
         "MrdSeries",
+        "Pathway",
+        "PathwayFlow",
+        "PathwayNode",
+        "PathwayStage",
+        "PatientPathway",
         "PatientTimeline",
         "PointKind",
         "RiskTable",
@@ -39,6 +44,7 @@ def test_public_api() -> None:
         "mrd_kinetics_figure",
         "mrd_kinetics_grid",
         "mrd_series",
+        "pathway_figure",
         "rate_row",
         "risk_table",
         "save_figure",
@@ -47,6 +53,7 @@ def test_public_api() -> None:
         "swimmer_figure",
         "swimmer_pages",
         "swimmer_rows",
+        "treatment_pathways",
     ]
     for name in figures.__all__:
         assert getattr(figures, name) is not None

@@ -301,6 +301,23 @@ def plot_swimmer_command(
     )
 
 
+@plot_app.command("pathway")
+def plot_pathway_command(out: FigureOut, db: DbOption = None, as_json: JsonFlag = False) -> int:
+    """Treatment pathway after blinatumomab: status, response, next therapy, outcome."""
+    from mrdtrack.figures import figure_format, pathway_figure, treatment_pathways
+
+    figure_format(out)
+    _, timelines = _timelines(db)
+    pathway = treatment_pathways(timelines)
+    figure = pathway_figure(pathway)
+    extra = {
+        "patients": len(pathway.patients),
+        "flows": len(pathway.all_flows),
+        "excluded": len(pathway.excluded),
+    }
+    return _plotted("treatment pathway", _write_figures([figure], out), extra, as_json)
+
+
 GroupOption = Annotated[
     Grouping | None, typer.Option("--group", help="Compare groups fixed at time zero.")
 ]

@@ -16,6 +16,7 @@ module             figure
 ``survival_plot``  Kaplan–Meier / cumulative incidence with risk table
 ``mrd_kinetics``   MRD on a log scale, per patient or as a cohort grid
 ``forest``         rates with Wilson intervals, Cox hazard ratios
+``pathway``        treatment pathway after blinatumomab (Sankey-style flows)
 ``style``          palette (Okabe–Ito), fonts, export
 =================  ==============================================================
 """
@@ -54,6 +55,15 @@ if TYPE_CHECKING:
         mrd_kinetics_grid,
         mrd_series,
     )
+    from mrdtrack.figures.pathway import (
+        Pathway,
+        PathwayFlow,
+        PathwayNode,
+        PathwayStage,
+        PatientPathway,
+        pathway_figure,
+        treatment_pathways,
+    )
     from mrdtrack.figures.style import (
         FigureFormat,
         figure_bytes,
@@ -80,6 +90,11 @@ __all__ = [
     "Grouping",
     "MrdPoint",
     "MrdSeries",
+    "Pathway",
+    "PathwayFlow",
+    "PathwayNode",
+    "PathwayStage",
+    "PatientPathway",
     "PatientTimeline",
     "PointKind",
     "RiskTable",
@@ -105,6 +120,7 @@ __all__ = [
     "mrd_kinetics_figure",
     "mrd_kinetics_grid",
     "mrd_series",
+    "pathway_figure",
     "rate_row",
     "risk_table",
     "save_figure",
@@ -113,6 +129,7 @@ __all__ = [
     "swimmer_figure",
     "swimmer_pages",
     "swimmer_rows",
+    "treatment_pathways",
 ]
 
 # Names are imported on first use, so that ``from mrdtrack.figures.events import Grouping``
@@ -125,6 +142,11 @@ _MODULES: dict[str, str] = {
     "Grouping": "mrdtrack.figures.events",
     "MrdPoint": "mrdtrack.figures.mrd_kinetics",
     "MrdSeries": "mrdtrack.figures.mrd_kinetics",
+    "Pathway": "mrdtrack.figures.pathway",
+    "PathwayFlow": "mrdtrack.figures.pathway",
+    "PathwayNode": "mrdtrack.figures.pathway",
+    "PathwayStage": "mrdtrack.figures.pathway",
+    "PatientPathway": "mrdtrack.figures.pathway",
     "PatientTimeline": "mrdtrack.figures.timeline",
     "PointKind": "mrdtrack.figures.mrd_kinetics",
     "RiskTable": "mrdtrack.figures.survival_plot",
@@ -150,6 +172,7 @@ _MODULES: dict[str, str] = {
     "mrd_kinetics_figure": "mrdtrack.figures.mrd_kinetics",
     "mrd_kinetics_grid": "mrdtrack.figures.mrd_kinetics",
     "mrd_series": "mrdtrack.figures.mrd_kinetics",
+    "pathway_figure": "mrdtrack.figures.pathway",
     "rate_row": "mrdtrack.figures.forest",
     "risk_table": "mrdtrack.figures.survival_plot",
     "save_figure": "mrdtrack.figures.style",
@@ -158,6 +181,7 @@ _MODULES: dict[str, str] = {
     "swimmer_figure": "mrdtrack.figures.swimmer",
     "swimmer_pages": "mrdtrack.figures.swimmer",
     "swimmer_rows": "mrdtrack.figures.events",
+    "treatment_pathways": "mrdtrack.figures.pathway",
 }
 
 

@@ -2,10 +2,11 @@
 
 Sections: key figures (:func:`mrdtrack.outcomes.summary.cohort_summary`), Table 1
 (:func:`mrdtrack.outcomes.table1.table_one`), the patient listing laid out as the case
-series' Table 1, the swimmer plot, overall and event-free survival (Kaplan–Meier with risk
-tables), the cumulative incidence of relapse (Aalen–Johansen), survival at milestones, the
-MRD response table, response and toxicity rates with Wilson intervals, the adverse-event
-table, a methods text written from what was computed, and a data-provenance appendix.
+series' Table 1, the swimmer plot, the treatment pathway after blinatumomab, overall and
+event-free survival (Kaplan–Meier with risk tables), the cumulative incidence of relapse
+(Aalen–Johansen), survival at milestones, the MRD response table, response and toxicity
+rates with Wilson intervals, the adverse-event table, a methods text written from what was
+computed, and a data-provenance appendix.
 
 Nothing is derived twice: end points come from
 :func:`mrdtrack.outcomes.endpoints.derive_endpoint`, estimates from the
@@ -40,10 +41,12 @@ from mrdtrack.figures import (
     forest_figure,
     group_labels,
     incidence_figure,
+    pathway_figure,
     rate_row,
     survival_figure,
     swimmer_pages,
     swimmer_rows,
+    treatment_pathways,
 )
 from mrdtrack.figures.events import sort_rows
 from mrdtrack.figures.timeline import PatientTimeline
@@ -160,6 +163,18 @@ def cohort_report(
             f"{listing_limit}); `mrdtrack report patient ID` gives any one patient."
         )
     figures = _swimmer(timelines, time_zero, swimmer_limit, notes)
+    pathway = treatment_pathways(timelines)
+    if pathway.patients:
+        figures.append(
+            FigureBlock(
+                "pathway",
+                "Treatment pathway after blinatumomab",
+                "Each patient's status before blinatumomab, MRD response after cycles 1–2, "
+                "most intensive therapy afterwards and status at last follow-up, with band "
+                "widths proportional to the number of patients.",
+                figure_svg(pathway_figure(pathway), title="Treatment pathway after blinatumomab"),
+            )
+        )
     survival = _Survival(timelines, cohort, time_zero, methods, notes)
     figures.extend(survival.figures)
     tables.append(survival.milestones(summary))
