@@ -12,6 +12,7 @@ from typer.main import get_command
 
 from mrdtrack.cli import cohort as cohort_commands
 from mrdtrack.cli import data as data_commands
+from mrdtrack.cli import evidence as evidence_commands
 from mrdtrack.cli import grading as grading_commands
 from mrdtrack.cli import lab as lab_commands
 from mrdtrack.cli import mrd as mrd_commands
@@ -62,6 +63,7 @@ app.add_typer(report_commands.plot_app, name="plot")
 app.command("import")(data_commands.import_command)
 app.command("export")(data_commands.export_command)
 app.command("dictionary")(data_commands.dictionary_command)
+app.add_typer(evidence_commands.app, name="evidence")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,43 @@
+"""Published blinatumomab trials as curated, cited data, and a cohort compared with them."""
+
+from mrdtrack.evidence.compare import (
+    CAUTION,
+    CohortMeasure,
+    ComparisonRow,
+    EvidenceComparison,
+    compare_cohort,
+    comparison_forest_rows,
+)
+from mrdtrack.evidence.schema import (
+    Arm,
+    Citation,
+    EvidenceBase,
+    Measure,
+    Population,
+    Setting,
+    Trial,
+    TrialValue,
+    ValueStatus,
+    load_evidence,
+    load_evidence_text,
+)
+
+__all__ = [
+    "CAUTION",
+    "Arm",
+    "Citation",
+    "CohortMeasure",
+    "ComparisonRow",
+    "EvidenceBase",
+    "EvidenceComparison",
+    "Measure",
+    "Population",
+    "Setting",
+    "Trial",
+    "TrialValue",
+    "ValueStatus",
+    "compare_cohort",
+    "comparison_forest_rows",
+    "load_evidence",
+    "load_evidence_text",
+]
