@@ -41,6 +41,11 @@ def test_compare_on_the_demo_cohort(capsys: pytest.CaptureFixture[str], tmp_path
     assert (first["measure"], first["k"], first["n"]) == ("mrd_negative", 9, 11)
     assert {"rialto", "20120215", "wang-2024-case-series"} <= set(payload["trials"])
     assert payload["caution"] and figure.read_text(encoding="utf-8").startswith("<?xml")
+    cohort_os = next(r for r in payload["survival"] if r["trial_id"] is None)
+    assert (cohort_os["endpoint"], cohort_os["horizon_months"]) == ("os", 48.0)
+    assert cohort_os["status"] == "not_reached" and cohort_os["percent"] is None
+    code, out, _ = run(capsys, "evidence", "compare", "--db", db)
+    assert code == 0 and "not reached" in out and "48 mo" in out
 
 
 def test_compare_rejects_bad_figure_suffix(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,10 +12,15 @@ from mrdtrack.evidence import (
     CohortMeasure,
     Population,
     Setting,
+    SurvivalEndpoint,
+    cohort_survival_at,
     compare_cohort,
     comparison_forest_rows,
     load_evidence,
 )
+from mrdtrack.outcomes.endpoints import Endpoint, derive_endpoint
+from mrdtrack.outcomes.histories import TimeZero
+from mrdtrack.outcomes.kaplan_meier import kaplan_meier
 from mrdtrack.registry.cohort import RegistryCohort, read_cohort
 from mrdtrack.registry.database import open_registry
 
@@ -93,3 +98,55 @@ def test_forest_rows_and_figure(demo_cohort: RegistryCohort, tmp_path: Path) -> 
     rows = comparison_forest_rows(result)
     assert rows[0].label == "MRD-negative: registry cohort" and rows[0].detail == "9/11"
     assert all(r.ci_lower <= r.estimate <= r.ci_upper for r in rows)
+
+
+def test_demo_os_at_12_months_equals_the_kaplan_meier_estimate(
+    demo_cohort: RegistryCohort,
+) -> None:
+    row = cohort_survival_at(demo_cohort.histories, SurvivalEndpoint.OS, 12.0)
+    data = derive_endpoint(demo_cohort.histories, Endpoint.OS, origin=TimeZero.BLINATUMOMAB)
+    at = kaplan_meier(data.time_months, data.event).at([12.0])
+    assert row.status == "estimated" and row.origin is not None and "infusion" in row.origin
+    assert row.survival == pytest.approx(float(at.survival[0]), abs=1e-12)
+    assert row.ci_lower == pytest.approx(float(at.ci_lower[0]), abs=1e-12)
+    assert row.ci_upper == pytest.approx(float(at.ci_upper[0]), abs=1e-12)
+    # One death at 11.0 months with 10 still followed (one censored at 10.3): S = 9/10.
+    assert row.survival == pytest.approx(0.9)
+    assert (row.n, row.events, row.at_risk) == (11, 1, 9)
+
+
+@pytest.mark.parametrize("endpoint", list(SurvivalEndpoint))
+def test_horizon_beyond_follow_up_is_not_reached(
+    demo_cohort: RegistryCohort, endpoint: SurvivalEndpoint
+) -> None:
+    row = cohort_survival_at(demo_cohort.histories, endpoint, 36.0)
+    assert row.status == "not_reached" and row.survival is None and row.ci_lower is None
+    assert row.at_risk == 0 and row.note is not None and "does not reach 36 months" in row.note
+    assert row.to_dict()["percent"] is None
+
+
+def test_comparison_sets_survival_only_at_the_trials_horizons(
+    demo_cohort: RegistryCohort,
+) -> None:
+    settings = (Setting.MRD_POSITIVE, Setting.RELAPSED_REFRACTORY)
+    trials = load_evidence().select(settings=settings, population=Population.PEDIATRIC)
+    result = compare_cohort(
+        demo_cohort.histories, demo_cohort.patients, trials, population=Population.PEDIATRIC
+    )
+    stated = {
+        (v.measure.value, v.horizon_months)
+        for t in trials
+        for v in t.values
+        if v.measure.value in ("os", "efs") and v.horizon_months is not None
+    }
+    shown = {(r.endpoint.value, r.horizon_months) for r in result.survival}
+    assert shown and shown <= stated
+    cohort = [r for r in result.survival if r.trial_id is None]
+    # The demo's follow-up (about 2 years) does not reach the trials' 48-month horizons.
+    assert cohort and all(r.status == "not_reached" for r in cohort)
+    published = [r for r in result.survival if r.trial_id == "20120215"]
+    assert {(r.endpoint.value, r.percent) for r in published} == {("os", 59.0), ("efs", 69.0)}
+    assert all("chemotherapy" not in r.label for r in result.survival)
+    payload = result.to_dict()
+    assert payload["rows"] and payload["survival"][0]["endpoint"] == "os"
+    assert "first blinatumomab infusion" in payload["survival_origin"]

@@ -166,3 +166,17 @@ def test_an_empty_registry_is_refused(context: ReportContext) -> None:
     _, cohort = demo.demo()
     with pytest.raises(InputError, match="mrdtrack demo"):
         cohort_report([], cohort, context)
+
+
+def test_evidence_section_uses_the_compare_functions(report: CohortReport) -> None:
+    html = report.html
+    assert "<h2>Evidence</h2>" in html and 'id="evidence-section"' in html
+    assert report.evidence is not None and report.evidence.caution in html
+    assert 'id="figure-evidence-forest"' in html and "<svg" in report.figure("evidence-forest").svg
+    rates = _cells(report, "evidence")
+    cohort_mrd = next(r for r in rates if r[0] == "mrd_negative")
+    assert cohort_mrd[1] == "9/11" and cohort_mrd[3] == f"52.3–94.9{NBSP}%"
+    assert any("RIALTO" in r[0] for r in rates)
+    survival = _cells(report, "evidence-survival")
+    cohort_os = next(r for r in survival if r[0] == "OS at 48 months" and "registry" in r[1])
+    assert cohort_os[2] == "not reached" and "first blinatumomab infusion" in cohort_os[1]

@@ -17,6 +17,7 @@ from mrdtrack.errors import InputError
 from mrdtrack.evidence import (
     Population,
     Setting,
+    SurvivalRow,
     compare_cohort,
     comparison_forest_rows,
     load_evidence,
@@ -127,6 +128,31 @@ def _read(db: str | None) -> RegistryCohort:
         registry.dispose()
 
 
+def _survival_table(rows: tuple[SurvivalRow, ...]) -> Table:
+    """OS/EFS at the trials' horizons: the cohort's KM estimate or "not reached"."""
+    table = Table(title="Survival at the trials' horizons (cohort: months from first infusion)")
+    for column in ("end point", "horizon", "who", "%", "95 % CI", "at risk", "note"):
+        # "not reached" must stay readable on a narrow terminal; the text columns wrap.
+        table.add_column(column, no_wrap=column in ("horizon", "%"))
+    for row in rows:
+        data = row.to_dict()
+        if row.status == "not_reached":
+            shown = "not reached"
+        else:
+            shown = "–" if data["percent"] is None else f"{data['percent']:g}"
+        ci = data["ci"]
+        table.add_row(
+            row.endpoint.value.upper(),
+            f"{row.horizon_months:g} mo",
+            row.label,
+            shown,
+            "–" if ci is None else f"{ci[0] * 100:.1f}–{ci[1] * 100:.1f}",
+            "–" if row.at_risk is None else str(row.at_risk),
+            row.note or ("KM, log–log CI" if row.trial_id is None else row.source or ""),
+        )
+    return table
+
+
 @app.command("compare")
 def compare_command(
     db: Annotated[
@@ -154,7 +180,7 @@ def compare_command(
     ] = None,
     as_json: JsonFlag = False,
 ) -> int:
-    """The cohort's MRD response, CR, CRS ≥ 3 and relapse rates beside the trials."""
+    """The cohort's MRD response, CR, CRS ≥ 3, relapse, OS and EFS beside the trials."""
     if out is not None and out.suffix.lower() not in (".svg", ".png", ".pdf"):
         raise InputError("out", str(out), "a file ending in .svg, .png or .pdf")
     evidence = load_evidence()
@@ -208,6 +234,8 @@ def compare_command(
     console = stdout_console()
     console.print(table)
     console.print("* denominator not given by the review: the arm or study size is assumed.")
+    if comparison.survival:
+        console.print(_survival_table(comparison.survival))
     console.print(f"Caution: {comparison.caution}")
     if out is not None:
         console.print(f"forest plot: {out}")

@@ -24,12 +24,22 @@ review gives a percentage without its denominator, the arm size (or, for a whole
 value, the study size) is taken as the denominator and ``k = round(percent·n/100)``; such
 rows say ``denominator_assumed`` and their intervals are approximate. A value with a
 subgroup and no stated denominator gets no interval.
+
+Survival (:class:`SurvivalRow`): overall and event-free survival at each horizon at which a
+selected trial states a value (e.g. 48 months). The cohort's value is the Kaplan–Meier
+estimate ``S(t) = Π (1 − d_i/n_i)`` (Kaplan EL, Meier P. J Am Stat Assoc 1958;53:457-481;
+rule END-02) with its log–log pointwise interval on Greenwood's variance, of the END-01 end
+point (:func:`mrdtrack.outcomes.endpoints.derive_endpoint`) with time zero the first
+blinatumomab infusion — not the trials' origin (randomisation, enrolment or diagnosis),
+which the review does not always state. The estimate is never extrapolated: where no
+patient is still followed at the horizon (the curve has not reached 0 before it), the row
+says "not reached" and why. The review gives no intervals for the trials' survival values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -37,9 +47,16 @@ import numpy as np
 
 from mrdtrack.evidence.schema import Measure, Population, Setting, Trial, TrialValue
 from mrdtrack.figures.forest import ForestRow, rate_row
-from mrdtrack.outcomes.endpoints import LAST_FOLLOW_UP, mrd_response_rate
+from mrdtrack.inputs import require_choice, require_number
+from mrdtrack.outcomes.endpoints import (
+    LAST_FOLLOW_UP,
+    Endpoint,
+    derive_endpoint,
+    mrd_response_rate,
+)
 from mrdtrack.outcomes.group_stats import BinomialInterval, IntervalMethod, binomial_ci
-from mrdtrack.outcomes.histories import CohortHistories
+from mrdtrack.outcomes.histories import CohortHistories, TimeZero
+from mrdtrack.outcomes.kaplan_meier import kaplan_meier
 from mrdtrack.outcomes.summary import CohortPatients, cohort_summary
 
 __all__ = [
@@ -47,6 +64,9 @@ __all__ = [
     "CohortMeasure",
     "ComparisonRow",
     "EvidenceComparison",
+    "SurvivalEndpoint",
+    "SurvivalRow",
+    "cohort_survival_at",
     "compare_cohort",
     "comparison_forest_rows",
 ]
@@ -130,6 +150,77 @@ class ComparisonRow:
         }
 
 
+class SurvivalEndpoint(StrEnum):
+    """The time-to-event end points compared at the trials' horizons."""
+
+    OS = "os"
+    EFS = "efs"
+
+
+SURVIVAL_ORIGIN = TimeZero.BLINATUMOMAB
+SURVIVAL_ORIGIN_TEXT = "months from the first blinatumomab infusion"
+COHORT_SURVIVAL_LABEL = "registry cohort (from first blinatumomab infusion)"
+
+_SURVIVAL_LABELS = {SurvivalEndpoint.OS: "OS", SurvivalEndpoint.EFS: "EFS"}
+_SURVIVAL_MEASURES = {SurvivalEndpoint.OS: Measure.OS, SurvivalEndpoint.EFS: Measure.EFS}
+
+
+@dataclass(frozen=True, slots=True)
+class SurvivalRow:
+    """OS or EFS at a horizon: the cohort's Kaplan–Meier estimate or a trial's value.
+
+    ``survival``, ``ci_lower`` and ``ci_upper`` are fractions; for the cohort the interval
+    is the pointwise log–log interval (Greenwood variance), ``None`` where not estimable.
+    ``status`` is ``"estimated"`` (cohort), ``"not_reached"`` (cohort follow-up ends before
+    the horizon; ``note`` says why) or ``"reported"`` (a trial's printed value, no interval).
+    """
+
+    endpoint: SurvivalEndpoint
+    horizon_months: float
+    label: str
+    status: str
+    survival: float | None = None
+    ci_lower: float | None = None
+    ci_upper: float | None = None
+    at_risk: int | None = None
+    n: int | None = None
+    events: int | None = None
+    origin: str | None = None
+    trial_id: str | None = None
+    citation: str | None = None
+    source: str | None = None
+    note: str | None = None
+
+    @property
+    def percent(self) -> float | None:
+        """The value as a percentage (``None`` when not reached)."""
+        return None if self.survival is None else 100.0 * self.survival
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping."""
+        ci = None
+        if self.ci_lower is not None and self.ci_upper is not None:
+            ci = [self.ci_lower, self.ci_upper]
+        return {
+            "endpoint": self.endpoint.value,
+            "horizon_months": self.horizon_months,
+            "label": self.label,
+            "trial_id": self.trial_id,
+            "status": self.status,
+            "percent": None if self.percent is None else round(self.percent, 1),
+            "survival": self.survival,
+            "ci": ci,
+            "ci_method": None if ci is None else "log-log (Greenwood)",
+            "at_risk": self.at_risk,
+            "n": self.n,
+            "events": self.events,
+            "origin": self.origin,
+            "citation": self.citation,
+            "source": self.source,
+            "note": self.note,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class EvidenceComparison:
     """The cohort's rows and the trials' rows, measure by measure, with the caution."""
@@ -142,6 +233,7 @@ class EvidenceComparison:
     confidence_level: float
     evidence: str
     caution: str = CAUTION
+    survival: tuple[SurvivalRow, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready mapping (``mrdtrack evidence compare --json``)."""
@@ -155,6 +247,8 @@ class EvidenceComparison:
             "definitions": dict(self.definitions),
             "evidence": self.evidence,
             "caution": self.caution,
+            "survival_origin": SURVIVAL_ORIGIN_TEXT,
+            "survival": [r.to_dict() for r in self.survival],
         }
 
 
@@ -261,6 +355,117 @@ def _matches(value: TrialValue, measure: CohortMeasure, population: Population |
     return population is None or value.population in (None, population)
 
 
+def cohort_survival_at(
+    histories: CohortHistories,
+    endpoint: SurvivalEndpoint | str,
+    horizon_months: float,
+    *,
+    confidence_level: float = 0.95,
+) -> SurvivalRow:
+    """The cohort's Kaplan–Meier OS or EFS at ``horizon_months`` from the first infusion.
+
+    END-01 end point (:func:`~mrdtrack.outcomes.endpoints.derive_endpoint`, time zero the
+    first blinatumomab infusion), END-02 estimate (:func:`~mrdtrack.outcomes.kaplan_meier`;
+    Kaplan EL, Meier P. J Am Stat Assoc 1958;53:457-481) with its log–log interval. Never
+    extrapolated: when no patient is at risk at the horizon and the curve is still above 0,
+    the row is ``"not_reached"`` with the longest follow-up in ``note``.
+    """
+    chosen = require_choice("endpoint", endpoint, SurvivalEndpoint)
+    horizon = require_number("horizon_months", horizon_months, minimum=0.0)
+    data = derive_endpoint(histories, Endpoint(chosen.value), origin=SURVIVAL_ORIGIN)
+    unreached = SurvivalRow(
+        endpoint=chosen,
+        horizon_months=horizon,
+        label=COHORT_SURVIVAL_LABEL,
+        status="not_reached",
+        at_risk=0,
+        n=data.n,
+        events=data.events,
+        origin=SURVIVAL_ORIGIN_TEXT,
+    )
+    if data.n == 0:
+        return replace(
+            unreached, note="no patient with a first blinatumomab infusion and follow-up"
+        )
+    km = kaplan_meier(data.time_months, data.event, confidence_level=confidence_level)
+    at = km.at([horizon])
+    survival = float(at.survival[0])
+    at_risk = int(at.at_risk[0])
+    if at_risk == 0 and survival > 0.0:
+        longest = float(km.timeline[-1])
+        return replace(
+            unreached,
+            note=f"follow-up does not reach {horizon:g} months: the longest is "
+            f"{longest:.1f} months and no patient is at risk at the horizon (no "
+            "extrapolation)",
+        )
+    low, high = float(at.ci_lower[0]), float(at.ci_upper[0])
+    finite = bool(np.isfinite(low) and np.isfinite(high))
+    return replace(
+        unreached,
+        status="estimated",
+        survival=survival,
+        ci_lower=low if finite else None,
+        ci_upper=high if finite else None,
+        at_risk=at_risk,
+        note=None if finite else "interval not estimable (survival 0)",
+    )
+
+
+def _survival_values(
+    trials: Sequence[Trial], population: Population | None
+) -> list[tuple[SurvivalEndpoint, float, Trial, TrialValue]]:
+    """The trials' blinatumomab OS/EFS percentages that state a horizon."""
+    found = []
+    for endpoint, measure in _SURVIVAL_MEASURES.items():
+        for trial in trials:
+            for value in trial.values:
+                if value.measure is not measure or value.horizon_months is None:
+                    continue
+                if value.rate_percent is None:
+                    continue
+                if value.arm is not None and "chemotherapy" in value.arm:
+                    continue
+                if population is not None and value.population not in (None, population):
+                    continue
+                found.append((endpoint, value.horizon_months, trial, value))
+    return found
+
+
+def _survival_rows(
+    histories: CohortHistories,
+    trials: Sequence[Trial],
+    population: Population | None,
+    level: float,
+) -> tuple[SurvivalRow, ...]:
+    values = _survival_values(trials, population)
+    rows: list[SurvivalRow] = []
+    order = list(SurvivalEndpoint)
+    pairs = sorted({(e, h) for e, h, _, _ in values}, key=lambda p: (order.index(p[0]), p[1]))
+    for endpoint, horizon in pairs:
+        rows.append(cohort_survival_at(histories, endpoint, horizon, confidence_level=level))
+        for e, h, trial, value in values:
+            if (e, h) != (endpoint, horizon):
+                continue
+            detail = ", ".join(p for p in (value.arm, value.subgroup) if p)
+            percent = value.rate_percent
+            rows.append(
+                SurvivalRow(
+                    endpoint=endpoint,
+                    horizon_months=horizon,
+                    label=trial.name if not detail else f"{trial.name} ({detail})",
+                    status="reported",
+                    survival=None if percent is None else percent / 100.0,
+                    n=value.n,
+                    trial_id=trial.id,
+                    citation=trial.citation.short(),
+                    source=value.source,
+                    note=value.note,
+                )
+            )
+    return tuple(rows)
+
+
 def compare_cohort(
     histories: CohortHistories,
     patients: CohortPatients,
@@ -300,6 +505,14 @@ def compare_cohort(
                 row = _trial_row(cohort_row.measure, trial, value, confidence_level)
                 if row is not None:
                     rows.append(row)
+    definitions["os"] = (
+        "overall survival (END-01: death from any cause, censored at last contact), "
+        f"Kaplan–Meier estimate, {SURVIVAL_ORIGIN_TEXT}"
+    )
+    definitions["efs"] = (
+        "event-free survival (END-01: relapse, death, second malignancy, induction failure; "
+        f"censored at last assessment), Kaplan–Meier estimate, {SURVIVAL_ORIGIN_TEXT}"
+    )
     return EvidenceComparison(
         settings=tuple(settings),
         population=population,
@@ -308,6 +521,7 @@ def compare_cohort(
         definitions=definitions,
         confidence_level=confidence_level,
         evidence=evidence,
+        survival=_survival_rows(histories, trials, population, confidence_level),
     )
 
 

@@ -5,7 +5,10 @@ Sections: key figures (:func:`mrdtrack.outcomes.summary.cohort_summary`), Table 
 series' Table 1, the swimmer plot, the treatment pathway after blinatumomab, overall and
 event-free survival (Kaplan–Meier with risk tables), the cumulative incidence of relapse
 (Aalen–Johansen), survival at milestones, the MRD response table, response and toxicity
-rates with Wilson intervals, the adverse-event table, a methods text written from what was
+rates with Wilson intervals, the adverse-event table, the cohort beside the published
+trials (:func:`mrdtrack.evidence.compare_cohort`, as ``mrdtrack evidence compare``: rates
+with Wilson and exact intervals, OS/EFS at the trials' horizons, the forest plot and the
+caution about cross-trial comparison), a methods text written from what was
 computed, and a data-provenance appendix.
 
 Nothing is derived twice: end points come from
@@ -29,6 +32,15 @@ from typing import Any
 import numpy as np
 
 from mrdtrack.errors import InputError
+from mrdtrack.evidence import (
+    EvidenceBase,
+    EvidenceComparison,
+    Population,
+    Setting,
+    compare_cohort,
+    comparison_forest_rows,
+    load_evidence,
+)
 from mrdtrack.figures import (
     Curve,
     ForestRow,
@@ -81,6 +93,7 @@ __all__ = ["CohortReport", "FigureBlock", "cohort_report"]
 
 CONFIDENCE_LEVEL = 0.95
 MILESTONE_MONTHS = (12.0, 24.0)
+EVIDENCE_SETTINGS = (Setting.MRD_POSITIVE, Setting.RELAPSED_REFRACTORY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +121,7 @@ class CohortReport:
     notes: tuple[str, ...]
     provenance: ProvenanceBlock
     html: str
+    evidence: EvidenceComparison | None = None
 
     def table(self, table_id: str) -> TableBlock:
         """The table with ``id``."""
@@ -127,6 +141,8 @@ def cohort_report(
     time_zero: TimeZero = TimeZero.BLINATUMOMAB,
     swimmer_limit: int = 200,
     listing_limit: int = 100,
+    evidence: EvidenceBase | None = None,
+    evidence_population: Population = Population.PEDIATRIC,
 ) -> CohortReport:
     """Compute every section of the cohort report and render it as HTML.
 
@@ -144,6 +160,9 @@ def cohort_report(
         Time zero of the swimmer plot and the end points (diagnosis, blinatumomab or HCT).
     swimmer_limit, listing_limit
         The most patients drawn in the swimmer plot and listed in the patient table.
+    evidence, evidence_population
+        The evidence base (default: the shipped trials) and the age group of the trials
+        (MRD-positive and relapsed/refractory settings) set beside the cohort.
     """
     if not timelines:
         raise InputError(
@@ -183,6 +202,10 @@ def cohort_report(
     methods.binomial = binomial
     figures.append(rates)
     tables.append(adverse_event_table(timelines))
+    base = load_evidence() if evidence is None else evidence
+    comparison, *evidence_tables, evidence_figure = _evidence(cohort, base, evidence_population)
+    tables.extend(evidence_tables)  # the rates with CIs, then OS/EFS at the trials' horizons
+    figures.append(evidence_figure)
     methods.record_data(timelines)
     methods.follow_up = summary.follow_up.get("method")
     provenance = provenance_block(timelines)
@@ -199,6 +222,7 @@ def cohort_report(
         methods=paragraphs,
         notes=notes,
         provenance=provenance,
+        evidence_caution=comparison.caution,
     )
     return CohortReport(
         title=title,
@@ -212,6 +236,7 @@ def cohort_report(
         notes=tuple(notes),
         provenance=provenance,
         html=html,
+        evidence=comparison,
     )
 
 
@@ -467,6 +492,85 @@ def _rates(cohort: RegistryCohort, summary: CohortSummary) -> tuple[FigureBlock,
         figure_svg(figure, title="Response and toxicity rates"),
     )
     return block, f"{rows[0].interval} {_percent(CONFIDENCE_LEVEL)}"
+
+
+def _evidence(
+    cohort: RegistryCohort, base: EvidenceBase, population: Population
+) -> tuple[EvidenceComparison, TableBlock, TableBlock, FigureBlock]:
+    """The cohort beside the trials: the same functions as ``mrdtrack evidence compare``."""
+    trials = base.select(settings=EVIDENCE_SETTINGS, population=population)
+    comparison = compare_cohort(
+        cohort.histories,
+        cohort.patients,
+        trials,
+        settings=EVIDENCE_SETTINGS,
+        population=population,
+        confidence_level=CONFIDENCE_LEVEL,
+        evidence=base.label,
+    )
+
+    def interval(low: float | None, high: float | None) -> Cell:
+        if low is None or high is None:
+            return Cell("—")
+        return Cell(f"{low * 100:.1f}–{high * 100:.1f}\u00a0%")
+
+    rows = []
+    for row in comparison.rows:
+        kn = "—" if row.k is None or row.n is None else f"{row.k}/{row.n}"
+        rows.append(
+            (
+                Cell(row.measure.value if row.trial_id is None else f"  {row.label}"),
+                Cell(kn + (" *" if row.denominator_assumed else "")),
+                Cell("—" if row.percent is None else f"{row.percent:.1f}\u00a0%"),
+                interval(*((row.wilson.lower, row.wilson.upper) if row.wilson else (None, None))),
+                interval(*((row.exact.lower, row.exact.upper) if row.exact else (None, None))),
+                Cell(row.citation or "registry"),
+            )
+        )
+    settings = ", ".join(s.value.replace("_", " ") for s in EVIDENCE_SETTINGS)
+    rates = TableBlock(
+        id="evidence",
+        title=f"Cohort beside the trials ({settings}; {population.value})",
+        headers=("Measure / trial", "k/n", "%", "Wilson 95 % CI", "Exact 95 % CI", "Source"),
+        rows=tuple(rows),
+        notes=("* Denominator not given by the review: the arm or study size is assumed.",),
+        caption=f"Evidence base {comparison.evidence}; cohort rows first, trial rows indented.",
+    )
+    survival_rows = []
+    for s in comparison.survival:
+        shown = "not reached" if s.status == "not_reached" else "—"
+        if s.survival is not None:
+            shown = f"{s.survival * 100:.1f}\u00a0%"
+        survival_rows.append(
+            (
+                Cell(f"{s.endpoint.value.upper()} at {s.horizon_months:g} months"),
+                Cell(s.label),
+                Cell(shown),
+                interval(s.ci_lower, s.ci_upper),
+                Cell(s.note or s.citation or ""),
+            )
+        )
+    survival = TableBlock(
+        id="evidence-survival",
+        title="Survival at the trials' horizons",
+        headers=("Estimate", "Who", "Value", "95 % CI", "Note / source"),
+        rows=tuple(survival_rows),
+        caption="Cohort: Kaplan–Meier estimate (log–log interval), months from the first "
+        "blinatumomab infusion, never extrapolated beyond follow-up; trials: the value as "
+        "printed, from their own origin, without an interval.",
+    )
+    title = "Cohort vs trials"
+    figure = FigureBlock(
+        "evidence-forest",
+        title,
+        "Proportions with Wilson score 95 % intervals: cohort rows filled, trial rows open "
+        "(* denominator assumed).",
+        figure_svg(
+            forest_figure(comparison_forest_rows(comparison), title=title, width_in=9.0),
+            title=title,
+        ),
+    )
+    return comparison, rates, survival, figure
 
 
 def _key_facts(summary: CohortSummary) -> tuple[tuple[str, str], ...]:
