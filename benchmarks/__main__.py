@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 # Benchmark modules, each with ``run(size) -> list[dict]``; later issues add theirs here.
-MODULES = ("mrd", "survival", "cohort", "registry", "lab")
+MODULES = ("mrd", "survival", "cohort", "registry", "lab", "web")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -120,7 +120,11 @@ def build_registry_at(url: str, *, second_site: bool = True) -> DemoRegistry:
                 display_name=DISPLAY_NAMES[role.value],
             )
             passwords[account.username] = account.password
-        site_b_accounts = (("lab-b", "lab"), ("stats-b", "statistician")) if second_site else ()
+        site_b_accounts = (
+            (("lab-b", "lab"), ("stats-b", "statistician"), ("clinician-b", "clinician"))
+            if second_site
+            else ()
+        )
         for username, site_role in site_b_accounts:
             account = create_user(
                 session, hashing, username=username, role=site_role, site_code="SITE-B"

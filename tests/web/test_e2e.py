@@ -180,3 +180,63 @@ def test_clinician_journey(server: tuple[str, DemoRegistry], browser: Browser, s
     expect(page).to_have_url(f"{base}/login?next=/cohort")
     assert problems == []
     page.close()
+
+
+def test_data_entry_journey(
+    server: tuple[str, DemoRegistry], browser: Browser, shots: Path
+) -> None:
+    """New patient with diagnosis → grade and save an aGVHD event → record a relapse."""
+    base, registry = server
+    page = browser.new_page(viewport={"width": 1360, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(f"{base}/login")
+    page.fill("#username", "data_manager")
+    page.fill("#password", registry.passwords["data_manager"])
+    page.click("button:has-text('Sign in')")
+    expect(page).to_have_url(f"{base}/patients")
+
+    # A new patient and its diagnosis; a refused field comes back inline first.
+    page.click("a:has-text('New patient')")
+    page.fill("#study_id", "E2E-P01")
+    page.fill("#site_code", "CGMH")
+    page.select_option("#sex", "male")
+    page.fill("#diagnosis_date", "2024-05-06")
+    page.select_option("#genetic_subtype", "KMT2A-r")
+    page.fill("#wbc_per_ul", "lots")
+    page.click("button:has-text('Create patient')")
+    expect(page.locator("#wbc_per_ul-error")).to_be_visible()
+    page.fill("#wbc_per_ul", "85000")
+    page.select_option("#cns_status", "CNS2")
+    _shot(page, shots, "patient_new")
+    page.click("button:has-text('Create patient')")
+    expect(page.locator("h1")).to_have_text("E2E-P01")
+    expect(page.locator(".notice")).to_contain_text("Patient saved")
+
+    # An acute GVHD event: only its calculator's findings show; compute, then save.
+    page.click("a:has-text('Add adverse event')")
+    page.check("#term-acute_gvhd")
+    expect(page.locator("#temperature_c")).to_be_hidden()
+    page.fill("#onset_date", "2024-11-04")
+    page.fill("#skin_rash_bsa_percent", "60")
+    page.click("button:has-text('Compute grade')")
+    expect(page.locator("section.result")).to_contain_text("acute GVHD: grade")
+    _shot(page, shots, "adverse_event")
+    page.click("button:has-text('Save event')")
+    expect(page.locator("#adverse-events")).to_contain_text("acute GVHD")
+
+    # A relapse dated before the diagnosis is refused; then recorded with its site.
+    page.click("a:has-text('Add outcome')")
+    page.select_option("#kind", "relapse")
+    page.fill("#event_date", "2024-01-02")
+    page.fill("#detail", "BM")
+    page.click("button:has-text('Save event')")
+    expect(page.locator("#event_date-error")).to_contain_text("on or after the diagnosis")
+    page.fill("#event_date", "2025-01-02")
+    page.click("button:has-text('Save event')")
+    expect(page.locator(".notice")).to_contain_text("Outcome event saved")
+    # Chromium logs each refused form (HTTP 422) as a failed load; nothing else may appear.
+    assert [p for p in problems if "status of 422" not in p] == []
+    assert len(problems) == 2
+    page.close()

@@ -27,9 +27,12 @@ from tests.web.support import (
 ALL = frozenset(Role)
 READERS = frozenset({"admin", "clinician", "data_manager", "lab", "monitor"})
 WRITERS = frozenset({"admin", "clinician", "data_manager", "lab"})
+ENTERERS = frozenset({"admin", "clinician", "data_manager"})
 COHORT = frozenset({"admin", "clinician", "data_manager", "statistician", "monitor"})
 EVERYONE = frozenset(r.value for r in ALL)
 _BAD_MRD = {"method": "flow"}  # allowed callers get 422: nothing is written
+_BAD_AE = {"term": "crs", "onset_date": "1900-01-01", "inputs": {"temperature_c": 39.0}}
+_BAD_OUTCOME = {"kind": "relapse", "event_date": "1900-01-01", "detail": "BM"}
 
 MATRIX: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any]]] = {
     ("GET", "/"): (EVERYONE, {}),
@@ -40,6 +43,15 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any]]] = {
     ("GET", "/patients/{study_id}"): (READERS, {}),
     ("GET", "/patients/{study_id}/mrd/new"): (WRITERS, {}),
     ("POST", "/patients/{study_id}/mrd/new"): (WRITERS, {"data": _BAD_MRD}),
+    ("GET", "/patients/new"): (ENTERERS, {}),
+    ("POST", "/patients/new"): (ENTERERS, {"data": {"study_id": "SEED1-P03"}}),
+    ("GET", "/patients/{study_id}/adverse-events/new"): (ENTERERS, {}),
+    ("POST", "/patients/{study_id}/adverse-events/new"): (
+        ENTERERS,
+        {"data": {**_BAD_AE, "temperature_c": "39", "action": "save"}},
+    ),
+    ("GET", "/patients/{study_id}/outcomes/new"): (ENTERERS, {}),
+    ("POST", "/patients/{study_id}/outcomes/new"): (ENTERERS, {"data": _BAD_OUTCOME}),
     ("GET", "/tools/crs"): (EVERYONE, {}),
     ("GET", "/tools/blinatumomab"): (EVERYONE, {}),
     ("GET", "/cohort"): (COHORT, {}),
@@ -48,6 +60,13 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any]]] = {
     ("GET", "/api/v1/patients/{study_id}"): (READERS, {}),
     ("POST", "/api/v1/patients/{study_id}/mrd/preview"): (WRITERS, {"json": _BAD_MRD}),
     ("POST", "/api/v1/patients/{study_id}/mrd"): (WRITERS, {"json": _BAD_MRD}),
+    ("POST", "/api/v1/patients"): (ENTERERS, {"json": {"study_id": "SEED1-P03"}}),
+    ("POST", "/api/v1/patients/{study_id}/adverse-events/preview"): (
+        ENTERERS,
+        {"json": {**_BAD_AE, "inputs": {"temperature_c": "hot"}}},
+    ),
+    ("POST", "/api/v1/patients/{study_id}/adverse-events"): (ENTERERS, {"json": _BAD_AE}),
+    ("POST", "/api/v1/patients/{study_id}/outcomes"): (ENTERERS, {"json": _BAD_OUTCOME}),
     ("POST", "/api/v1/tools/crs"): (EVERYONE, {"json": {"temperature_c": 39.0}}),
     ("POST", "/api/v1/tools/blinatumomab"): (
         EVERYONE,
@@ -90,6 +109,7 @@ def test_the_policy_table_matches_the_written_expectations() -> None:
     written = {
         Action.PATIENT_READ: READERS,
         Action.MRD_WRITE: WRITERS,
+        Action.PATIENT_WRITE: ENTERERS,
         Action.COHORT_READ: COHORT,
         Action.TOOLS_USE: EVERYONE,
         Action.ACCOUNT_SELF: EVERYONE,
@@ -97,6 +117,8 @@ def test_the_policy_table_matches_the_written_expectations() -> None:
     assert {a: frozenset(r.value for r in roles) for a, roles in POLICY.items()} == written
     assert not is_allowed(Role.STATISTICIAN, Action.PATIENT_READ)
     assert not is_allowed(Role.MONITOR, Action.MRD_WRITE)
+    assert not is_allowed(Role.MONITOR, Action.PATIENT_WRITE)
+    assert not is_allowed(Role.STATISTICIAN, Action.PATIENT_WRITE)
 
 
 CELLS = [

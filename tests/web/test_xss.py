@@ -199,7 +199,103 @@ def test_reflected_payloads_render_inert(demo_registry: DemoRegistry, clock: Fro
                     "/patients/SEED1-P03/mrd/new",
                     data={"csrf_token": token, "method": "flow", "timepoint": payload},
                 ),
+                client.post(
+                    "/patients/new",
+                    data={
+                        "csrf_token": token,
+                        "study_id": payload[:64],
+                        "site_code": payload[:32],
+                        "sex": payload,
+                        "risk_group": payload,
+                        "protocol": payload,
+                        "reason": payload,
+                    },
+                ),
+                client.post(
+                    "/patients/SEED1-P03/adverse-events/new",
+                    data={
+                        "csrf_token": token,
+                        "term": payload,
+                        "onset_date": payload,
+                        "management": payload,
+                        "temperature_c": payload,
+                    },
+                ),
+                client.post(
+                    "/patients/SEED1-P03/adverse-events/new",
+                    data={
+                        "csrf_token": token,
+                        "term": "other",
+                        "onset_date": "2000-01-01",
+                        "ctcae_term": payload,
+                        "ctcae_grade": payload,
+                        "action": "compute",
+                    },
+                ),
+                client.post(
+                    "/patients/SEED1-P03/outcomes/new",
+                    data={"csrf_token": token, "kind": payload, "detail": payload},
+                ),
             ]
             for response in pages:
                 assert response.status_code in {200, 422}, payload
                 assert executable_nodes(response.text) == [], payload
+
+
+def test_payloads_saved_through_the_entry_forms_render_inert(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    poisoned = _poisoned_registry(tmp_path)
+    with signed_in(poisoned, clock, "clinician") as (client, token):
+        for number, payload in enumerate(PAYLOADS[:12]):
+            study_id = f"XSS-N{number:02d}"
+            created = client.post(
+                "/patients/new",
+                data={
+                    "csrf_token": token,
+                    "study_id": study_id,
+                    "site_code": "CGMH",
+                    "sex": "male",
+                    "diagnosis_date": "2024-01-02",
+                    "genetic_subtype": "other",
+                    "risk_group": payload[:64],
+                    "protocol": payload[:64],
+                    "reason": payload,
+                },
+            )
+            assert created.status_code == 303, payload
+            event = client.post(
+                f"/patients/{study_id}/adverse-events/new",
+                data={
+                    "csrf_token": token,
+                    "term": "other",
+                    "onset_date": "2024-02-01",
+                    "ctcae_term": payload,
+                    "ctcae_grade": "2",
+                    "management": payload,
+                    "action": "save",
+                },
+            )
+            assert event.status_code == 303, payload
+            outcome = client.post(
+                f"/patients/{study_id}/outcomes/new",
+                data={
+                    "csrf_token": token,
+                    "kind": "relapse",
+                    "event_date": "2024-03-01",
+                    "detail": payload,
+                },
+            )
+            assert outcome.status_code == 303, payload
+            for url in (
+                f"/patients/{study_id}",
+                f"/patients/{study_id}/adverse-events/new",
+                f"/patients/{study_id}/outcomes/new",
+            ):
+                response = client.get(url)
+                assert response.status_code == 200, url
+                assert executable_nodes(response.text) == [], (url, payload)
+        listing = client.get("/patients", params={"q": "XSS-N"})
+        assert listing.status_code == 200
+        assert executable_nodes(listing.text) == []
+        assert executable_nodes(client.get("/patients/new").text) == []

@@ -29,6 +29,9 @@ __all__ = ["Registry", "open_registry"]
 
 _BUSY_TIMEOUT_MS = 5_000
 _READ_ONLY = "mrdtrack_read_only"
+# The web server runs sync routes on a thread pool (40 threads): give it as many
+# connections, so that slow requests queue for the database instead of failing.
+_POOL: dict[str, int] = {"pool_size": 10, "max_overflow": 30, "pool_timeout": 120}
 _PRAGMAS = frozenset({"journal_mode", "synchronous", "foreign_keys", "busy_timeout"})
 
 
@@ -122,12 +125,12 @@ def open_registry(url: str) -> Registry:
                 "--db", url, "a SQLite file path (an in-memory registry would vanish at exit)"
             )
         Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(parsed, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000}, **_POOL)
         _configure_sqlite(engine)
     elif backend == "postgresql":
         if parsed.get_driver_name() not in {"psycopg", "psycopg2"}:
             raise InputError("--db", url, "a postgresql+psycopg:// URL (psycopg 3)")
-        engine = create_engine(parsed, pool_pre_ping=True)
+        engine = create_engine(parsed, pool_pre_ping=True, **_POOL)
     else:
         raise InputError("--db", url, "a sqlite:/// or postgresql+psycopg:// URL")
     sessions = sessionmaker(engine, expire_on_commit=False)

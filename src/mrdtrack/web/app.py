@@ -31,7 +31,7 @@ from mrdtrack.mrd import format_fraction, format_percent
 from mrdtrack.protocols import Protocol, load_shipped_protocols
 from mrdtrack.registry.database import open_registry
 from mrdtrack.therapy import format_mcg
-from mrdtrack.web import api, auth, pages
+from mrdtrack.web import api, auth, entry_routes, pages
 from mrdtrack.web.config import WebSettings
 from mrdtrack.web.context import SignedOutError, WebContext, render
 from mrdtrack.web.middleware import CookieNames, ResponseGuard, SessionGate
@@ -197,8 +197,11 @@ def create_app(registry_url: str, *, settings: WebSettings | None = None) -> Fas
     )
     app.state.web = context
     app.include_router(auth.router)
+    # Before the pages: "/patients/new" must not be read as the patient "new".
+    app.include_router(entry_routes.page_router)
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(entry_routes.api_router)
     app.mount("/static", StaticFiles(packages=[("mrdtrack.web", "static")]), name="static")
     _install_error_handlers(app, context)
     # add_middleware puts each one outside the previous: the guard wraps the gate.

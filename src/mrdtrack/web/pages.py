@@ -48,6 +48,7 @@ CohortReader = Annotated[Principal, Depends(authorize(Action.COHORT_READ))]
 ToolUser = Annotated[Principal, Depends(authorize(Action.TOOLS_USE))]
 
 _ENTRY_METHODS = ("flow", "rq-pcr")
+_ENTERED = {"patient": "Patient", "adverse_event": "Adverse event", "outcome": "Outcome event"}
 
 
 @router.get("/patients")
@@ -70,7 +71,12 @@ def patients_page(
     return render(
         request,
         "patients.html",
-        {"page": page, "subtypes": [s.value for s in GeneticSubtype], "error": error},
+        {
+            "page": page,
+            "subtypes": [s.value for s in GeneticSubtype],
+            "error": error,
+            "can_enter": is_allowed(principal.role, Action.PATIENT_WRITE),
+        },
         status_code=422 if error else 200,
         principal=principal,
     )
@@ -84,6 +90,7 @@ def patient_page(
     study_id: str,
     protocol: str = "",
     saved: int | None = None,
+    entered: str = "",
 ) -> Response:
     """Key facts, MRD results with status and sensitivity, courses, protocol evaluation."""
     with context.registry.reading() as db:
@@ -102,7 +109,10 @@ def patient_page(
             "patient": detail,
             "protocols": sorted(context.protocols.values(), key=lambda p: p.id),
             "saved": saved,
+            # A fixed message per kind: the query text itself is never shown.
+            "entered": _ENTERED.get(entered),
             "can_write": is_allowed(principal.role, Action.MRD_WRITE),
+            "can_enter": is_allowed(principal.role, Action.PATIENT_WRITE),
         },
         principal=principal,
     )

@@ -6,6 +6,8 @@ and nothing else decides (reliability goal 11). The roles (issue 7):
 * ``admin`` — runs the installation; every action;
 * ``clinician`` — reads patients, enters MRD results, uses the calculators;
 * ``data_manager`` — reads patients, enters and corrects data;
+* ``clinician`` and ``data_manager`` (and ``admin``) alone enter patients, diagnoses,
+  adverse events and outcomes;
 * ``lab`` — reads patients and enters MRD results (the lab's own measurements);
 * ``statistician`` — de-identified data only: the cohort dashboard and the calculators,
   never a patient-level page;
@@ -44,6 +46,8 @@ class Action(StrEnum):
     """Patient-level (pseudonymous) data: the patient list and pages."""
     MRD_WRITE = "mrd.write"
     """Enter an MRD result for a patient."""
+    PATIENT_WRITE = "patient.write"
+    """Enter clinical data: new patients with their diagnosis, adverse events, outcomes."""
     COHORT_READ = "cohort.read"
     """Aggregate, de-identified cohort views."""
     TOOLS_USE = "tools.use"
@@ -60,6 +64,7 @@ POLICY: Mapping[Action, frozenset[Role]] = MappingProxyType(
             {Role.ADMIN, Role.CLINICIAN, Role.DATA_MANAGER, Role.LAB, Role.MONITOR}
         ),
         Action.MRD_WRITE: frozenset({Role.ADMIN, Role.CLINICIAN, Role.DATA_MANAGER, Role.LAB}),
+        Action.PATIENT_WRITE: frozenset({Role.ADMIN, Role.CLINICIAN, Role.DATA_MANAGER}),
         Action.COHORT_READ: frozenset(
             {Role.ADMIN, Role.CLINICIAN, Role.DATA_MANAGER, Role.STATISTICIAN, Role.MONITOR}
         ),

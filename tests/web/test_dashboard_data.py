@@ -1,0 +1,254 @@
+"""The columnar MRD response table equals the per-patient classification it replaces."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from mrdtrack.mrd import MrdMethod, MrdResult, MrdStatus, mrd_response
+from mrdtrack.protocols import DiseaseStatus
+from mrdtrack.registry.audit import AuditActor, set_actor
+from mrdtrack.registry.database import Registry, open_registry
+from mrdtrack.registry.models import (
+    DiseaseAssessment,
+    MrdResultRow,
+    OutcomeEvent,
+    Patient,
+    Sample,
+    Site,
+)
+from mrdtrack.registry.records import demo_cohort, parse_cohort, to_mapping
+from mrdtrack.registry.schema import init_registry
+from mrdtrack.registry.store import load_cohort
+from mrdtrack.registry.synth import synthetic_cohort
+from mrdtrack.registry.vocabulary import OutcomeKind, Timepoint
+from mrdtrack.web.cohort import RESPONSE_COLUMNS, cohort_overview
+from mrdtrack.web.dashboard_data import CATEGORIES, response_counts
+from mrdtrack.web.patients import visibility
+from mrdtrack.web.policy import Role
+from mrdtrack.web.security import Principal
+from mrdtrack.web.timeline import DiseaseEvents
+
+
+def _viewer(site_id: int | None = None) -> Principal:
+    return Principal(1, "stats", "Statistician", Role.STATISTICIAN, site_id)
+
+
+def _registry(path: Path, *documents: object) -> Registry:
+    registry = open_registry(f"sqlite:///{path / 'registry.sqlite3'}")
+    init_registry(registry)
+    with registry.transaction() as session:
+        set_actor(session, AuditActor("test-setup"))
+        for document in documents:
+            load_cohort(session, document)  # type: ignore[arg-type]
+    return registry
+
+
+def _classifiable(row: Any) -> MrdResult:
+    return MrdResult(
+        method=MrdMethod(row.method),
+        status=MrdStatus(row.status),
+        detected=row.detected,
+        mrd_fraction=row.mrd_fraction,
+        sensitivity_fraction=row.sensitivity_fraction,
+        quantifiable=row.quantifiable,
+        reasons=(),
+        qc_flags=(),
+        inputs={},
+        profile=row.profile,
+        rule=row.rule,
+    )
+
+
+def _per_patient(registry: Registry, viewer: Principal) -> list[tuple[str, dict[str, int]]]:
+    """The reference: the dashboard's former per-patient loop over ORM rows.
+
+    Each patient's latest result per time point, classified one by one with
+    :func:`mrd_response` and :meth:`DiseaseEvents.status_on`.
+    """
+    with registry.transaction() as session:
+        visible = visibility(viewer)
+        results = session.execute(
+            select(
+                Sample.patient_id,
+                Sample.timepoint,
+                Sample.sample_date,
+                MrdResultRow.method,
+                MrdResultRow.status,
+                MrdResultRow.detected,
+                MrdResultRow.quantifiable,
+                MrdResultRow.mrd_fraction,
+                MrdResultRow.sensitivity_fraction,
+                MrdResultRow.profile,
+                MrdResultRow.rule,
+            )
+            .join(MrdResultRow, MrdResultRow.sample_id == Sample.id)
+            .join(Patient, Sample.patient_id == Patient.id)
+            .where(Sample.deleted_at.is_(None), MrdResultRow.deleted_at.is_(None), *visible)
+            .order_by(Sample.sample_date, MrdResultRow.id)
+        )
+        latest: dict[tuple[int, str], Any] = {}
+        for row in results:
+            code = "POST_HCT" if re.fullmatch(r"POST_HCT_D\d+", row.timepoint) else row.timepoint
+            latest[(row.patient_id, code)] = row
+        assessments: dict[int, list[tuple[date, str, int | None]]] = defaultdict(list)
+        relapses: dict[int, list[date]] = defaultdict(list)
+        for a in session.scalars(
+            select(DiseaseAssessment)
+            .where(DiseaseAssessment.deleted_at.is_(None))
+            .order_by(DiseaseAssessment.id)
+        ):
+            assessments[a.patient_id].append((a.assessment_date, a.response, a.remission_number))
+        for o in session.scalars(
+            select(OutcomeEvent).where(
+                OutcomeEvent.deleted_at.is_(None), OutcomeEvent.kind == OutcomeKind.RELAPSE.value
+            )
+        ):
+            relapses[o.patient_id].append(o.event_date)
+        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        for (patient_id, timepoint), row in latest.items():
+            events = DiseaseEvents(tuple(assessments[patient_id]), tuple(relapses[patient_id]))
+            status, _ = events.status_on(row.sample_date)
+            if status is None:
+                counts[timepoint]["unclassified"] += 1
+                continue
+            response = mrd_response(
+                _classifiable(row), in_hematologic_cr=status is DiseaseStatus.CR
+            )
+            counts[timepoint][response.category.value] += 1
+    order = {tp.value: i for i, tp in enumerate(Timepoint)}
+    return [
+        (tp, {column: counts[tp][column] for column in CATEGORIES})
+        for tp in sorted(counts, key=lambda code: (order.get(code, len(order)), code))
+    ]
+
+
+def _columnar(registry: Registry, viewer: Principal) -> list[tuple[str, dict[str, int]]]:
+    with registry.transaction() as session:
+        return list(response_counts(session, viewer))
+
+
+def test_categories_are_the_dashboard_columns() -> None:
+    assert CATEGORIES == RESPONSE_COLUMNS
+
+
+def _flow(day: str, timepoint: str, leukemic: int, total: int) -> dict[str, Any]:
+    inputs = {"leukemic_events": leukemic, "total_events": total}
+    mrd = {"method": "flow", "marker": "laip", "inputs": inputs, "profile": "seed1-tpog"}
+    return {"sample_date": day, "timepoint": timepoint, "tissue": "BM", "mrd": [mrd]}
+
+
+def _edge_cases() -> object:
+    """One patient with what the cohorts lack: intermediate results, post-HCT day codes,
+    a PR as the latest assessment, a relapse event on the day of a CR assessment."""
+    mapping = to_mapping(demo_cohort())
+    patient = mapping["patients"][0]
+    patient["study_id"] = "EDGE-P01"
+    patient["samples"] = [
+        *patient["samples"],
+        _flow("2022-01-10", "D33", 0, 1_000_000),  # no assessment yet: unclassified
+        _flow("2022-03-01", "EOC", 0, 20_000),  # negative, sensitivity too low
+        _flow("2022-04-01", "MRD1", 15, 400_000),  # positive below 10⁻⁴
+        _flow("2022-05-01", "POST_HCT_D30", 0, 2_000_000),
+        _flow("2022-05-20", "POST_HCT", 900, 1_000_000),
+        _flow("2022-06-01", "POST_HCT_D100", 0, 1_000_000),
+        _flow("2022-09-10", "FOLLOW_UP", 0, 1_000_000),  # after a PR
+        _flow("2022-10-01", "RELAPSE", 0, 1_000_000),  # relapse event outranks CR that day
+    ]
+    assessment = dict(patient["assessments"][0])
+    patient["assessments"] = [
+        *patient["assessments"],
+        {**assessment, "assessment_date": "2022-09-01", "response": "PR", "remission_number": None},
+        {**assessment, "assessment_date": "2022-10-01", "response": "CR"},
+    ]
+    patient["outcomes"] = [
+        *patient["outcomes"],
+        {"kind": "relapse", "event_date": "2022-10-01", "detail": None},
+    ]
+    mapping["id"] = "edge"
+    mapping["patients"] = [patient]
+    return parse_cohort(mapping, "edge-case fixture")
+
+
+def _documents(name: str) -> list[object]:
+    chosen: dict[str, list[object]] = {
+        "demo": [demo_cohort()],
+        "synthetic": [synthetic_cohort(400, seed=7)],
+        "mixed": [demo_cohort(), synthetic_cohort(150, seed=3), _edge_cases()],
+    }
+    return chosen[name]
+
+
+@pytest.mark.parametrize("name", ["demo", "synthetic", "mixed"])
+def test_columnar_table_equals_per_patient_table(tmp_path: Path, name: str) -> None:
+    registry = _registry(tmp_path, *_documents(name))
+    try:
+        expected = _per_patient(registry, _viewer())
+        assert sum(sum(counts.values()) for _, counts in expected) > 0
+        assert _columnar(registry, _viewer()) == expected
+        with registry.transaction() as session:
+            site_ids = [site.id for site in session.query(Site)]
+        for site_id in [*site_ids, 10_000]:
+            assert _columnar(registry, _viewer(site_id)) == _per_patient(registry, _viewer(site_id))
+    finally:
+        registry.dispose()
+
+
+def test_the_compared_cohorts_reach_every_category(tmp_path: Path) -> None:
+    registry = _registry(tmp_path, *_documents("mixed"))
+    try:
+        totals = dict.fromkeys(CATEGORIES, 0)
+        for _, counts in _columnar(registry, _viewer()):
+            for category, count in counts.items():
+                totals[category] += count
+    finally:
+        registry.dispose()
+    assert all(totals[c] > 0 for c in CATEGORIES), totals
+
+
+def test_an_empty_registry_has_no_rows(tmp_path: Path) -> None:
+    registry = _registry(tmp_path)
+    try:
+        assert _columnar(registry, _viewer()) == []
+    finally:
+        registry.dispose()
+
+
+def test_the_dashboard_overview_carries_the_columnar_table(tmp_path: Path) -> None:
+    registry = _registry(tmp_path, *_documents("mixed"))
+    try:
+        with registry.transaction() as session:
+            overview = cohort_overview(session, _viewer())
+        expected = _per_patient(registry, _viewer())
+    finally:
+        registry.dispose()
+    assert [(row.timepoint, row.counts) for row in overview.response_table] == expected
+
+
+def test_columnar_table_equals_per_patient_table_on_postgresql(postgres_server: str) -> None:
+    url = make_url(postgres_server + "postgres")
+    with psycopg.connect(
+        host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True
+    ) as admin:
+        admin.execute("DROP DATABASE IF EXISTS mrdtrack_dashboard_test")
+        admin.execute("CREATE DATABASE mrdtrack_dashboard_test")
+    registry = open_registry(postgres_server + "mrdtrack_dashboard_test")
+    try:
+        init_registry(registry)
+        with registry.transaction() as session:
+            set_actor(session, AuditActor("test-setup"))
+            for document in _documents("mixed"):
+                load_cohort(session, document)  # type: ignore[arg-type]
+        expected = _per_patient(registry, _viewer())
+        assert len(expected) > 5
+        assert _columnar(registry, _viewer()) == expected
+    finally:
+        registry.dispose()
