@@ -208,7 +208,7 @@ def _previous_job(registry: Registry, sha256: str) -> ImportJob | None:
 
 
 def _already(path: Path, job: ImportJob) -> ImportReport:
-    return ImportReport(path.name, job.source_sha256, job.kind, True, job.id, {}, job.rows)
+    return ImportReport(path.name, job.source_sha256, job.kind, True, job.id, {}, job.rows or 0)
 
 
 def _check(

@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -88,6 +89,15 @@ class User(Base):
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), default=None)
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    """Set with a one-time password; the user must choose their own before anything else."""
+    password_changed_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None
+    )
+    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    """Base32 secret of the TOTP second factor (RFC 6238); required for administrators."""
 
 
 class Patient(ClinicalMixin, Base):
@@ -288,9 +298,14 @@ class ImportJob(Base):
     source_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     filename: Mapped[str] = mapped_column(String(500))
     kind: Mapped[str] = mapped_column(String(32))
-    rows: Mapped[int] = mapped_column(Integer)
-    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rows: Mapped[int | None] = mapped_column(Integer, default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     actor: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="done", server_default="done")
+    """``running``, ``done`` or ``failed`` (a running job whose process died is failed)."""
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class AuditEntry(Base):
