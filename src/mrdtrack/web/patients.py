@@ -18,12 +18,25 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from mrdtrack.errors import InputError, NotFoundError
 from mrdtrack.mrd import MrdMethod, MrdResponse, MrdResult, MrdStatus, QcFlag, mrd_response
 from mrdtrack.protocols import DiseaseStatus, Protocol, ProtocolEvaluation, evaluate_protocol
-from mrdtrack.registry.models import Diagnosis, MrdResultRow, Patient, Sample, Site
+from mrdtrack.registry.models import (
+    AdverseEvent,
+    Diagnosis,
+    DiseaseAssessment,
+    LabValue,
+    MrdMarker,
+    MrdResultRow,
+    OutcomeEvent,
+    Patient,
+    Sample,
+    Site,
+    TreatmentCourse,
+)
 from mrdtrack.registry.vocabulary import GeneticSubtype
 from mrdtrack.web.security import Principal
 from mrdtrack.web.timeline import DiseaseEvents, find_protocol, registry_timeline
@@ -192,22 +205,52 @@ def load_patient(session: Session, viewer: Principal, study_id: str, *, full: bo
         No such patient, a deleted one, or one of a site the viewer does not belong to.
     """
     statement = select(Patient).where(Patient.study_id == study_id, *visibility(viewer))
-    if full:
-        statement = statement.options(
-            selectinload(Patient.site),
-            selectinload(Patient.diagnoses),
-            selectinload(Patient.markers),
-            selectinload(Patient.samples).selectinload(Sample.mrd_results),
-            selectinload(Patient.assessments),
-            selectinload(Patient.treatments),
-            selectinload(Patient.adverse_events),
-            selectinload(Patient.lab_values),
-            selectinload(Patient.outcomes),
-        )
     patient = session.scalars(statement).one_or_none()
     if patient is None:
         raise NotFoundError("patient", study_id)
+    if full:
+        _load_clinical_rows(session, patient)
     return patient
+
+
+_PATIENT_COLLECTIONS: tuple[tuple[str, Any], ...] = (
+    ("diagnoses", Diagnosis),
+    ("markers", MrdMarker),
+    ("samples", Sample),
+    ("assessments", DiseaseAssessment),
+    ("treatments", TreatmentCourse),
+    ("adverse_events", AdverseEvent),
+    ("lab_values", LabValue),
+    ("outcomes", OutcomeEvent),
+)
+
+
+def _load_clinical_rows(session: Session, patient: Patient) -> None:
+    """Fill every clinical collection of ``patient`` with one plain query per table.
+
+    This is what ``selectinload`` does, at half the cost: measured on the benchmark
+    registry, the eager-loading machinery took 3.4 ms a patient and these ten queries
+    1.6 ms, most of the patient page's service time (docs/benchmarks.md, *Web*). The
+    collections are set as committed values, so the session sees no change to flush and
+    later appends (the entry forms) are tracked as usual.
+    """
+    for name, model in _PATIENT_COLLECTIONS:
+        rows = session.scalars(
+            select(model).where(model.patient_id == patient.id).order_by(model.id)
+        ).all()
+        set_committed_value(patient, name, list(rows))
+    by_sample: dict[int, list[MrdResultRow]] = {sample.id: [] for sample in patient.samples}
+    if by_sample:
+        results = session.scalars(
+            select(MrdResultRow)
+            .where(MrdResultRow.sample_id.in_(list(by_sample)))
+            .order_by(MrdResultRow.id)
+        )
+        for result in results:
+            by_sample[result.sample_id].append(result)
+    for sample in patient.samples:
+        set_committed_value(sample, "mrd_results", by_sample[sample.id])
+    session.get(Site, patient.site_id)  # the page names the site; one identity-map entry
 
 
 @dataclass(frozen=True, slots=True)
