@@ -72,7 +72,13 @@ def test_a_bad_file_exits_2_with_the_row_level_report_and_changes_nothing(
     total = int(lines[0].split(": ")[2].split()[0])
     assert total == 1 + 20 + 1  # the column, every 30th and 29th of February, the formula
     assert len(lines) == 1 + 20 + 1 and lines[-1].strip().startswith("... and 2 more")
-    assert _counts(tmp_path) == before
+    after = _counts(tmp_path)
+    # Nothing written; the refused import is recorded as a failed job (reliability goal 1).
+    assert after == {**before, "import_job": before["import_job"] + 1}
+    code, out, _ = run(capsys, "imports", "--db", db, "--json")
+    assert code == 0 and [job["status"] for job in json.loads(out)["jobs"]] == ["failed"]
+    code, out, _ = run(capsys, "imports", "--db", db)
+    assert code == 0 and "failed:" in out and "patients.csv" in out
 
 
 def test_the_redcap_example_imports_through_the_cli(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +49,10 @@ def test_user_add_prints_a_one_time_password_that_signs_in(
     assert created["password"] not in user.password_hash
     assert extract_parameters(user.password_hash).memory_cost >= 19 * 1024
     assert PasswordHashing().verify(user.password_hash, created["password"])
+    assert user.must_change_password is True and user.totp_secret is None
     code, out, _ = run(capsys, "user", "add", "bob", "--role", "lab", "--site", "CGMH", "--db", db)
-    assert code == 0 and "one-time password" in out
+    assert code == 0 and "one-time password" in out and "choose their own" in out
+    assert "two-step" not in out
     assert _user(db, "bob").site_id is not None
 
 
@@ -63,7 +67,8 @@ def test_two_accounts_never_share_a_password(capsys: pytest.CaptureFixture[str],
 def test_account_creation_is_audited_as_the_cli_user(
     capsys: pytest.CaptureFixture[str], db: str
 ) -> None:
-    assert run(capsys, "user", "add", "carol", "--role", "admin", "--db", db)[0] == 0
+    code, out, _ = run(capsys, "user", "add", "carol", "--role", "admin", "--db", db)
+    assert code == 0 and "two-step sign-in" in out
     registry = open_registry(db)
     try:
         with registry.transaction() as session:
@@ -105,14 +110,19 @@ def test_commands_refuse_a_registry_that_was_never_created(
 
 
 @pytest.fixture
-def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     calls: list[dict[str, Any]] = []
 
     def record(app: object, **options: Any) -> None:
         calls.append({"app": app, **options})
 
     monkeypatch.setattr("uvicorn.run", record)
-    return calls
+    # serve points the app's logger at this test's captured stderr: undo it afterwards,
+    # or later tests log into a closed stream and caplog sees nothing.
+    web_logger = logging.getLogger("mrdtrack.web")
+    saved = (web_logger.handlers[:], web_logger.level, web_logger.propagate)
+    yield calls
+    web_logger.handlers[:], web_logger.level, web_logger.propagate = saved
 
 
 def test_serve_runs_one_uvicorn_process_on_loopback_by_default(
@@ -141,3 +151,51 @@ def test_serve_needs_both_tls_files(
     code, _, err = run(capsys, "serve", "--db", db, "--tls-cert", "cert.pem")
     assert code == 2 and "--tls-key" in err
     assert uvicorn_calls == []
+
+
+def test_serve_passes_the_alert_command_as_an_argv(
+    capsys: pytest.CaptureFixture[str], db: str, uvicorn_calls: list[dict[str, Any]]
+) -> None:
+    line = "sh -c 'cat > /tmp/lockout alert.json'"
+    assert run(capsys, "serve", "--db", db, "--alert-command", line)[0] == 0
+    settings = uvicorn_calls[0]["app"].state.web.settings
+    assert settings.alert_command == ("sh", "-c", "cat > /tmp/lockout alert.json")
+    assert settings.admin_mfa_required is True
+    assert run(capsys, "serve", "--db", db)[0] == 0
+    assert uvicorn_calls[1]["app"].state.web.settings.alert_command == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("sh -c 'unbalanced", "balanced quotes", id="quotes"),
+        pytest.param("   ", "a program to run", id="blank"),
+    ],
+)
+def test_serve_refuses_a_malformed_alert_command(
+    capsys: pytest.CaptureFixture[str],
+    db: str,
+    uvicorn_calls: list[dict[str, Any]],
+    value: str,
+    expected: str,
+) -> None:
+    code, _, err = run(capsys, "serve", "--db", db, "--alert-command", value)
+    assert code == 2 and err.startswith("error: --alert-command") and expected in err
+    assert uvicorn_calls == []
+
+
+def test_serve_loads_the_breached_password_corpus_or_names_its_bad_line(
+    capsys: pytest.CaptureFixture[str],
+    db: str,
+    uvicorn_calls: list[dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    corpus = tmp_path / "pwned.txt"
+    corpus.write_text("7C4A8D09CA3762AF61E59520943DC26494F8941B:24230577\n", encoding="utf-8")
+    assert run(capsys, "serve", "--db", db, "--breached-passwords", str(corpus))[0] == 0
+    loaded = uvicorn_calls[0]["app"].state.web.breached_passwords
+    assert loaded == {"7c4a8d09ca3762af61e59520943dc26494f8941b"}  # SHA-1 of "123456"
+    corpus.write_text("7C4A8D09CA3762AF61E59520943DC26494F8941B\nhunter2\n", encoding="utf-8")
+    code, _, err = run(capsys, "serve", "--db", db, "--breached-passwords", str(corpus))
+    assert code == 2 and f"{corpus}, line 2" in err and "hunter2" not in err
+    assert len(uvicorn_calls) == 1

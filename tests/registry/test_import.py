@@ -28,11 +28,12 @@ from mrdtrack.registry.database import Registry, open_registry
 from mrdtrack.registry.dictionary import TableRows
 from mrdtrack.registry.exporter import cohort_tables, write_csv, write_xlsx
 from mrdtrack.registry.importer import ImportFileError, ImportProblem, import_file
+from mrdtrack.registry.jobs import JobStatus, get_job, list_jobs
 from mrdtrack.registry.models import AuditEntry, ImportJob, MrdResultRow
 from mrdtrack.registry.records import demo_cohort
 from mrdtrack.registry.schema import init_registry
 from mrdtrack.registry.tabular import MAX_MEMBERS
-from tests.registry.registry_state import content, state
+from tests.registry.registry_state import State, content, state
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 ACTOR = AuditActor("import-tester")
@@ -62,6 +63,17 @@ def chain_ok(registry: Registry) -> bool:
     with registry.transaction() as session:
         rows = session.scalars(select(AuditEntry).order_by(AuditEntry.seq))
         return verify_chain(rows).ok
+
+
+def clinical(registry_state: State) -> State:
+    """A registry's state less its import jobs: a refused import leaves a failed job."""
+    counts = {k: v for k, v in registry_state.counts.items() if k != "import_job"}
+    return State(counts, registry_state.audit_head)
+
+
+def job_statuses(registry: Registry) -> list[str]:
+    with registry.transaction() as session:
+        return list(session.scalars(select(ImportJob.status).order_by(ImportJob.id)))
 
 
 def located(problems: Sequence[ImportProblem]) -> set[tuple[str | None, int | None, str | None]]:
@@ -169,8 +181,9 @@ def test_a_malformed_workbook_reports_every_problem_and_changes_nothing(
     assert by_place[("mrd_results", 2, "leukemic_events")].value == "abc"
     assert refused.value.total == len(problems)
     assert str(len(problems)) in str(refused.value)
-    assert state(registry) == before
+    assert clinical(state(registry)) == clinical(before)
     assert _sqlite_dump(registry) == dump_before
+    assert job_statuses(registry) == ["done", "failed"]
 
 
 def write_xlsx_demo(tmp_path: Path) -> Path:
@@ -184,7 +197,7 @@ def _sqlite_dump(registry: Registry) -> list[str] | None:
         return None
     connection = sqlite3.connect(str(registry.engine.url.database))
     try:
-        return list(connection.iterdump())
+        return [line for line in connection.iterdump() if 'INTO "import_job"' not in line]
     finally:
         connection.close()
 
@@ -370,7 +383,8 @@ def test_rules_across_columns_and_tables(
     assert any(p.column == column and reason in p.reason for p in refused.value.problems), [
         str(p) for p in refused.value.problems
     ]
-    assert state(sqlite_registry) == before
+    assert clinical(state(sqlite_registry)) == clinical(before)
+    assert job_statuses(sqlite_registry) == ["done", "failed"]
 
 
 def test_the_redcap_example_export_imports_through_its_mapping(registry: Registry) -> None:
@@ -532,7 +546,8 @@ def test_hostile_files_are_refused_before_parsing(
         str(p) for p in refused.value.problems
     ]
     assert all(p.file == name for p in refused.value.problems)
-    assert state(sqlite_registry) == before
+    assert clinical(state(sqlite_registry)) == clinical(before)
+    assert set(job_statuses(sqlite_registry)) <= {"failed"}  # refused before or while reading
 
 
 def test_an_xml_entity_bomb_in_a_workbook_is_refused_quickly(
@@ -751,7 +766,14 @@ def test_sigkill_during_a_large_import_leaves_the_registry_as_it_was(tmp_path: P
         assert _integrity(database) == "ok"
         reopened = open_registry(url)
         try:
-            assert state(reopened) == before
+            assert clinical(state(reopened)) == clinical(before)
+            jobs, _ = list_jobs(reopened)
+            killed = [job for job in jobs if job.filename == big.name]
+            # Recorded as running before the check; shown as failed now that it is dead.
+            assert killed or not wait_for_write
+            for job in killed:
+                assert (job.status, job.interrupted) == (JobStatus.FAILED, True)
+                assert job.error is not None and "interrupted" in job.error.message
         finally:
             reopened.dispose()
     assert cut_writes >= 1, "no kill landed inside the write transaction"
@@ -759,6 +781,8 @@ def test_sigkill_during_a_large_import_leaves_the_registry_as_it_was(tmp_path: P
     try:
         finished = import_file(registry, big, ACTOR)  # uninterrupted, in this process
         assert not finished.already_imported and finished.total_rows == _KILL_ROWS
+        assert finished.job_id == killed[0].id  # the interrupted job, taken over
+        assert get_job(registry, finished.job_id).status == JobStatus.DONE
         after = state(registry)
         assert after.counts["mrd_result"] == before.counts["mrd_result"] + _KILL_ROWS
         assert after.counts["import_job"] == before.counts["import_job"] + 1

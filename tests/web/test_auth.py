@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import time
+from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +18,10 @@ from sqlalchemy import func, select, update
 from mrdtrack.registry.audit import AuditActor, set_actor
 from mrdtrack.registry.database import open_registry
 from mrdtrack.registry.models import AuditEntry, User
+from mrdtrack.web import WebSettings
+from mrdtrack.web.accounts import create_user
+from mrdtrack.web.auth import send_lockout_alert
+from mrdtrack.web.security import PasswordHashing
 from tests.web.support import (
     DemoRegistry,
     FrozenClock,
@@ -23,7 +31,13 @@ from tests.web.support import (
     make_client,
     page_token,
     signed_in,
+    walk_routes,
 )
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
+# Public, the pre-session step, and the development-only OpenAPI schema (not served in
+# production; it is FastAPI's own route, outside the authorization dependency).
+UNGATED = {"/health", "/login", "/login/mfa", "/api/v1/openapi.json"}
 
 PUBLIC = {"/health", "/login"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -449,3 +463,167 @@ def test_no_patient_data_or_secrets_in_the_logs(
     text = "\n".join(records)
     for canary in [*canaries, demo_registry.passwords["clinician"], token, str(session_cookie)]:
         assert canary not in text
+
+
+def _new_account(registry: DemoRegistry, username: str, role: str) -> str:
+    """An account made as `mrdtrack user add` makes it; its one-time password."""
+    opened = open_registry(registry.url)
+    try:
+        with opened.transaction() as session:
+            set_actor(session, AuditActor("cli:test"))
+            account = create_user(session, PasswordHashing(), username=username, role=role)
+    finally:
+        opened.dispose()
+    return account.password
+
+
+def test_a_one_time_password_must_be_replaced_before_anything_else(
+    fresh_registry: DemoRegistry, clock: FrozenClock
+) -> None:
+    one_time = _new_account(fresh_registry, "newcomer", "clinician")
+    with make_client(fresh_registry.url, clock) as client:
+        token = page_token(client.get("/login").text)
+        signed = client.post(
+            "/login",
+            data={
+                "username": "newcomer",
+                "password": one_time,
+                "csrf_token": token,
+                "next": "/cohort",
+            },
+        )
+        assert (signed.status_code, signed.headers["location"]) == (303, "/account")
+        page = client.get("/account")
+        assert page.status_code == 200 and "Choose your own password to continue" in page.text
+        assert 'href="/patients"' not in page.text  # no navigation that would only bounce
+        token = page_token(page.text)
+        walked = walk_routes(
+            client,
+            token,
+            skip=UNGATED | {"/account", "/account/password", "/logout"},
+        )
+        assert len(walked) >= 30
+        for method, path, response in walked:
+            if path.startswith("/api/"):
+                assert response.status_code == 403, (method, path, response.status_code)
+                assert response.json()["reason"] == "password_change_required", (method, path)
+                assert "one-time password" in response.json()["detail"]
+            else:
+                assert response.status_code == 303, (method, path, response.status_code)
+                assert response.headers["location"] == "/account", (method, path)
+        assert client.get("/login/mfa").headers["location"] == "/"
+        assert client.get("/").headers["location"] == "/account"
+        new = "seven quiet herons at the weir"
+        form = {"csrf_token": token, "current_password": one_time, "confirm_password": new}
+        refused = client.post("/account/password", data={**form, "new_password": "1qaz2wsx3edc"})
+        assert refused.status_code == 422 and "Choose your own password" in refused.text
+        changed = client.post("/account/password", data={**form, "new_password": new})
+        assert (changed.status_code, changed.headers["location"]) == (303, "/account?changed=1")
+        assert client.get("/patients").status_code == 200
+        assert client.get("/api/v1/session").status_code == 200
+    opened = open_registry(fresh_registry.url)
+    try:
+        with opened.reading() as session:
+            user = session.scalars(select(User).where(User.username == "newcomer")).one()
+            assert user.must_change_password is False
+            assert user.password_changed_at is not None
+            assert user.password_changed_at.replace(tzinfo=clock.now.tzinfo) == clock.now
+    finally:
+        opened.dispose()
+
+
+def test_create_user_asks_for_a_change_unless_told_otherwise(fresh_registry: DemoRegistry) -> None:
+    opened = open_registry(fresh_registry.url)
+    try:
+        with opened.transaction() as session:
+            set_actor(session, AuditActor("cli:test"))
+            hashing = PasswordHashing()
+            create_user(session, hashing, username="u-default", role="lab")
+            create_user(
+                session, hashing, username="u-ready", role="lab", must_change_password=False
+            )
+        with opened.reading() as session:
+            flags = dict(
+                session.execute(
+                    select(User.username, User.must_change_password).where(
+                        User.username.in_(["u-default", "u-ready"])
+                    )
+                ).all()
+            )
+    finally:
+        opened.dispose()
+    assert flags == {"u-default": True, "u-ready": False}
+
+
+def _wait_for(predicate: Any, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "the alert command did not finish in time"
+        time.sleep(0.05)
+
+
+def test_a_lockout_runs_the_alert_command_with_the_event_on_stdin(
+    fresh_registry: DemoRegistry, clock: FrozenClock, tmp_path: Path
+) -> None:
+    written = tmp_path / "alert.json"
+    command = ("sh", "-c", f"cat > '{written}.part' && mv '{written}.part' '{written}'")
+    with make_client(fresh_registry.url, clock, alert_command=command) as client:
+        assert [_attempt(client, "clinician", "wrong password") for _ in range(5)] == [401] * 5
+        _wait_for(written.exists)
+        assert _attempt(client, "clinician", fresh_registry.passwords["clinician"]) == 401
+    assert json.loads(written.read_text(encoding="utf-8")) == {
+        "event": "lockout",
+        "username": "clinician",
+        "time_utc": "2025-03-03T09:00:00+00:00",
+        "client_address": "testclient",
+    }
+
+
+def test_a_failing_alert_command_is_logged_and_never_breaks_the_login(
+    fresh_registry: DemoRegistry, clock: FrozenClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="mrdtrack.web")
+
+    def alerts() -> list[dict[str, Any]]:
+        messages = [r.getMessage() for r in caplog.records if r.name == "mrdtrack.web.security"]
+        return [e for e in map(json.loads, messages) if e["event"] == "alert"]
+
+    with make_client(fresh_registry.url, clock, alert_command=("sh", "-c", "exit 3")) as client:
+        assert [_attempt(client, "lab", "wrong password") for _ in range(6)] == [401] * 6
+        _wait_for(lambda: len(alerts()) == 1)
+    (logged,) = alerts()
+    assert (logged["outcome"], logged["exit_status"], logged["user"]) == ("failed", 3, "lab")
+    event = {"event": "lockout", "username": "x"}
+    missing = send_lockout_alert(("/nonexistent/alert-program",), event, clock)
+    working = send_lockout_alert(("cat",), event, clock)
+    assert missing is not None and working is not None
+    missing.join(10)
+    working.join(10)
+    outcomes = {a["program"]: a["outcome"] for a in alerts()}
+    assert outcomes["alert-program"] == "failed: FileNotFoundError"
+    assert outcomes["cat"] == "sent"
+    assert send_lockout_alert((), event, clock) is None
+
+
+def test_alert_commands_running_at_once_are_bounded(
+    clock: FrozenClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="mrdtrack.web")
+    event = {"event": "lockout", "username": "sprayed"}
+    running = [send_lockout_alert(("sleep", "1"), event, clock) for _ in range(8)]
+    assert send_lockout_alert(("sleep", "1"), event, clock) is None
+    for thread in running:
+        assert thread is not None
+        thread.join(10)
+    again = send_lockout_alert(("true",), event, clock)  # room again
+    assert again is not None
+    again.join(10)
+    assert "dropped: 8 alert commands still running" in caplog.text
+
+
+def test_every_web_setting_is_documented() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    for setting in fields(WebSettings):
+        assert f"`{setting.name}`" in text, setting.name
+    for defaults in ("`admin_mfa_required` | `True`", "`alert_command` | `()`"):
+        assert defaults in text

@@ -1,4 +1,5 @@
-"""The columnar MRD response table equals the per-patient classification it replaces."""
+"""The dashboard snapshot: the columnar MRD response table equals the per-patient
+classification it replaces, and the per-patient counts equal the ORM's."""
 
 from __future__ import annotations
 
@@ -24,14 +25,16 @@ from mrdtrack.registry.models import (
     Patient,
     Sample,
     Site,
+    TreatmentCourse,
 )
 from mrdtrack.registry.records import demo_cohort, parse_cohort, to_mapping
 from mrdtrack.registry.schema import init_registry
 from mrdtrack.registry.store import load_cohort
 from mrdtrack.registry.synth import synthetic_cohort
 from mrdtrack.registry.vocabulary import OutcomeKind, Timepoint
-from mrdtrack.web.cohort import RESPONSE_COLUMNS, cohort_overview
-from mrdtrack.web.dashboard_data import CATEGORIES, response_counts
+from mrdtrack.web.cohort import RESPONSE_COLUMNS, build_dashboard
+from mrdtrack.web.dashboard_data import CATEGORIES, read_snapshot, registry_version, response_counts
+from mrdtrack.web.filters import THERAPIES, PatientFilter
 from mrdtrack.web.patients import visibility
 from mrdtrack.web.policy import Role
 from mrdtrack.web.security import Principal
@@ -157,6 +160,8 @@ def _edge_cases() -> object:
         _flow("2022-01-10", "D33", 0, 1_000_000),  # no assessment yet: unclassified
         _flow("2022-03-01", "EOC", 0, 20_000),  # negative, sensitivity too low
         _flow("2022-04-01", "MRD1", 15, 400_000),  # positive below 10⁻⁴
+        _flow("2022-04-15", "MRD2", 100, 1_000_000),  # exactly 10⁻⁴: failure (≥)
+        _flow("2022-04-20", "PRE_HCT", 0, 100_000),  # sensitivity exactly 10⁻⁴: MRD-CR (≤)
         _flow("2022-05-01", "POST_HCT_D30", 0, 2_000_000),
         _flow("2022-05-20", "POST_HCT", 900, 1_000_000),
         _flow("2022-06-01", "POST_HCT_D100", 0, 1_000_000),
@@ -222,15 +227,68 @@ def test_an_empty_registry_has_no_rows(tmp_path: Path) -> None:
         registry.dispose()
 
 
-def test_the_dashboard_overview_carries_the_columnar_table(tmp_path: Path) -> None:
+def test_the_dashboard_carries_the_columnar_table(tmp_path: Path) -> None:
     registry = _registry(tmp_path, *_documents("mixed"))
     try:
-        with registry.transaction() as session:
-            overview = cohort_overview(session, _viewer())
+        snapshot = read_snapshot(registry, today=date(2025, 3, 3), version=0)
         expected = _per_patient(registry, _viewer())
+        with registry.transaction() as session:
+            site_ids = [site.id for site in session.query(Site)]
+        by_site = {site_id: _per_patient(registry, _viewer(site_id)) for site_id in site_ids}
     finally:
         registry.dispose()
-    assert [(row.timepoint, row.counts) for row in overview.response_table] == expected
+    # A clinician: no small-cell suppression, so the counts are the plain ones.
+    clinician = Principal(1, "c", "Clinician", Role.CLINICIAN, None)
+    dashboard = build_dashboard(snapshot, clinician, PatientFilter())
+    assert [(row.timepoint, dict(row.counts)) for row in dashboard.response_table] == expected
+    for site_id, site_expected in by_site.items():
+        site_user = Principal(1, "c", "Clinician", Role.CLINICIAN, site_id)
+        shown = build_dashboard(snapshot, site_user, PatientFilter()).response_table
+        assert [(row.timepoint, dict(row.counts)) for row in shown] == site_expected
+
+
+def test_the_boundary_results_fall_where_the_thresholds_put_them(tmp_path: Path) -> None:
+    registry = _registry(tmp_path, _edge_cases())
+    try:
+        rows = dict(_columnar(registry, _viewer()))
+    finally:
+        registry.dispose()
+    assert rows["MRD2"]["mrd_failure"] == 1  # MRD 100 / 1,000,000 = 10⁻⁴, "≥ 10⁻⁴"
+    assert rows["PRE_HCT"]["mrd_cr"] == 1  # negative, 10 events / 100,000 = 10⁻⁴, "≤ 10⁻⁴"
+
+
+def test_per_patient_counts_equal_the_orm(tmp_path: Path) -> None:
+    registry = _registry(tmp_path, *_documents("mixed"))
+    try:
+        snapshot = read_snapshot(registry, today=date(2025, 3, 3), version=7)
+        with registry.transaction() as session:
+            results: Counter[str] = Counter()
+            for study_id in session.scalars(
+                select(Patient.study_id)
+                .join(Sample, Sample.patient_id == Patient.id)
+                .join(MrdResultRow, MrdResultRow.sample_id == Sample.id)
+            ):
+                results[study_id] += 1
+            kinds: dict[str, set[str]] = defaultdict(set)
+            for study_id, kind in session.execute(
+                select(Patient.study_id, TreatmentCourse.kind).join(
+                    TreatmentCourse, TreatmentCourse.patient_id == Patient.id
+                )
+            ):
+                kinds[study_id].add(kind)
+            version = registry_version(session)
+    finally:
+        registry.dispose()
+    ids = snapshot.cohort.histories.patient_ids
+    assert snapshot.version == 7 and version > 0
+    assert {sid: int(n) for sid, n in zip(ids, snapshot.mrd_results, strict=True) if n} == results
+    ever = {
+        sid: {k for i, k in enumerate(THERAPIES) if bits & (1 << i)}
+        for sid, bits in zip(ids, snapshot.ever_therapy.tolist(), strict=True)
+        if bits
+    }
+    assert ever == dict(kinds)
+    assert sum(results.values()) > 500
 
 
 def test_columnar_table_equals_per_patient_table_on_postgresql(postgres_server: str) -> None:

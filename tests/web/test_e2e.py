@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyotp
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -144,19 +145,24 @@ def test_clinician_journey(server: tuple[str, DemoRegistry], browser: Browser, s
     expect(page.locator("#mrd tr.highlight .badge")).to_have_text("positive")
     expect(page.locator("#mrd tbody tr")).to_have_count(11)
 
-    # Plan a blinatumomab cycle and see the dose check and the calendar.
-    page.click("nav a:has-text('Blinatumomab')")
-    page.fill("#weight_kg", "20")
-    page.fill("#height_cm", "115")
-    page.fill("#age_years", "6")
-    page.select_option("#indication", "mrd")
-    page.fill("#start", "2025-01-06")
-    page.fill("#cycles", "2")
-    page.click("button:has-text('Verify and plan')")
-    expect(page.locator("#dose")).to_contain_text("11.99 mcg/day")
-    expect(page.locator("#calendar")).to_contain_text("2025-01-06 → 2025-02-02")
-    expect(page.locator("#calendar ol.days")).to_have_count(2)
+    # Plan this patient's next blinatumomab cycle: the dose check and the calendar, then
+    # save it; the patient page lists the cycle with a link back to its calendar.
+    page.click("a:has-text('Plan blinatumomab cycle')")
+    expect(page.locator("h1")).to_contain_text("Plan a blinatumomab cycle")
+    # Cycles 1 and 2 are recorded under the TPOG protocol (two at most): a third follows
+    # the US label for MRD-positive disease, a fixed dose at 45 kg or more.
+    page.select_option("#protocol", "blincyto-us-mrd")
+    page.fill("#weight_kg", "62")
+    page.fill("#height_cm", "168")
+    page.fill("#prescribed_daily_dose", "28")
+    page.click("button[value=plan]")
+    expect(page.locator("#dose")).to_contain_text("28 mcg/day")
+    expect(page.locator("#calendar li.day.infusion")).to_have_count(28)
     _shot(page, shots, "blinatumomab")
+    page.click("button[value=save]")
+    expect(page.locator(".notice")).to_contain_text("saved")
+    page.click("a:has-text('SEED1-P03')")
+    expect(page.locator("#treatments")).to_contain_text("Dose check and calendar")
 
     # Grade a CRS event.
     page.click("nav a:has-text('CRS grade')")
@@ -167,11 +173,20 @@ def test_clinician_journey(server: tuple[str, DemoRegistry], browser: Browser, s
     expect(page.locator("section.result .badge")).to_have_text("Grade 2")
     _shot(page, shots, "crs")
 
-    # The cohort dashboard.
+    # The cohort dashboard: counts, curves drawn (the figures are images of their own
+    # routes), then narrowed by a filter.
     page.click("nav a:has-text('Cohort')")
     expect(page.locator("#response")).to_contain_text("MRD response by time point")
     expect(page.locator(".tile").first).to_contain_text("11")
+    for figure in page.locator("img.figure").all():
+        figure.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=figure.element_handle()
+        )
     _shot(page, shots, "cohort")
+    page.select_option("#subtype", "BCR::ABL1 p190")
+    page.click("button:has-text('Apply')")
+    expect(page.locator(".tile").first).to_contain_text("3")
 
     # Sign out: the session is gone.
     page.click("button:has-text('Sign out')")
@@ -239,4 +254,94 @@ def test_data_entry_journey(
     # Chromium logs each refused form (HTTP 422) as a failed load; nothing else may appear.
     assert [p for p in problems if "status of 422" not in p] == []
     assert len(problems) == 2
+    page.close()
+
+
+def _sign_in(page: Page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button:has-text('Sign in')")
+
+
+def test_admin_journey(server: tuple[str, DemoRegistry], browser: Browser, shots: Path) -> None:
+    """Admin signs in with a TOTP code → creates an account → its user must replace the
+    one-time password before anything else opens."""
+    base, registry = server
+    page = browser.new_page(viewport={"width": 1360, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+
+    _sign_in(page, base, "admin", registry.passwords["admin"])
+    expect(page).to_have_url(f"{base}/login/mfa")
+    _shot(page, shots, "login_mfa")
+    page.fill("#code", pyotp.TOTP(registry.totp_secrets["admin"]).now())
+    page.click("button:has-text('Verify')")
+    page.click("nav a:has-text('Admin')")
+    expect(page.locator("h1")).to_have_text("Users")
+    _shot(page, shots, "admin_users")
+    page.click("a:has-text('New user')")
+    page.fill("#username", "e2e.nurse")
+    page.fill("#display_name", "Research nurse")
+    page.select_option("#role", "data_manager")
+    page.click("button:has-text('Create account')")
+    one_time = page.locator("code.secret").inner_text().strip()
+    assert len(one_time) >= 20
+    page.click("button:has-text('Sign out')")
+
+    # The new user: every page sends them to Account until they choose a password.
+    _sign_in(page, base, "e2e.nurse", one_time)
+    page.goto(f"{base}/patients")
+    expect(page).to_have_url(f"{base}/account")
+    expect(page.locator(".alert")).to_contain_text("Choose your own password")
+    _shot(page, shots, "account_forced_change")
+    page.fill("#current_password", one_time)
+    page.fill("#new_password", "qwerty123456")
+    page.fill("#confirm_password", "qwerty123456")
+    page.click("button:has-text('Set my password')")
+    expect(page.locator("#new_password-error, #password-error").first).to_be_visible()
+    own = "heron lantern quietly 42"
+    page.fill("#current_password", one_time)
+    page.fill("#new_password", own)
+    page.fill("#confirm_password", own)
+    page.click("button:has-text('Set my password')")
+    page.goto(f"{base}/patients")
+    expect(page).to_have_url(f"{base}/patients")
+    # Chromium logs each refused form (HTTP 4xx) as a failed load; nothing else may appear.
+    assert [p for p in problems if "status of 4" not in p] == []
+    page.close()
+
+
+def test_import_journey(
+    server: tuple[str, DemoRegistry], browser: Browser, shots: Path, tmp_path: Path
+) -> None:
+    """A data manager uploads a file with an error (report, nothing written), then the
+    corrected file (imported, rows counted)."""
+    base, registry = server
+    page = browser.new_page(viewport={"width": 1360, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    _sign_in(page, base, "data_manager", registry.passwords["data_manager"])
+    page.click("nav a:has-text('Import')")
+
+    bad = tmp_path / "patients.csv"
+    bad.write_text("study_id,site_code,sex,birth_date\nE2E-I1,CGMH,female,2010-13-01\n")
+    page.set_input_files("#file", str(bad))
+    page.click("button:has-text('Upload and import')")
+    expect(page.locator("h2:has-text('Not imported')")).to_be_visible(timeout=30_000)
+    expect(page.locator("section.report")).to_contain_text("birth_date")
+    _shot(page, shots, "import_report")
+
+    good = tmp_path / "patients-fixed.csv"
+    good.write_text("study_id,site_code,sex,birth_date\nE2E-I1,CGMH,female,2010-12-01\n")
+    page.click("a:has-text('All imports')")
+    page.set_input_files("#file", str(good))
+    page.click("button:has-text('Upload and import')")
+    expect(page.locator("h2:has-text('Imported')")).to_be_visible(timeout=30_000)
+    _shot(page, shots, "import_done")
+    page.goto(f"{base}/patients?q=E2E-I1")
+    expect(page.locator("table.data tbody tr")).to_have_count(1)
+    assert [p for p in problems if "status of 4" not in p] == []
     page.close()

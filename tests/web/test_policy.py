@@ -30,15 +30,23 @@ WRITERS = frozenset({"admin", "clinician", "data_manager", "lab"})
 ENTERERS = frozenset({"admin", "clinician", "data_manager"})
 COHORT = frozenset({"admin", "clinician", "data_manager", "statistician", "monitor"})
 EVERYONE = frozenset(r.value for r in ALL)
+ADMINS = frozenset({"admin"})
+IMPORTERS = frozenset({"admin", "data_manager"})
 _BAD_MRD = {"method": "flow"}  # allowed callers get 422: nothing is written
 _BAD_AE = {"term": "crs", "onset_date": "1900-01-01", "inputs": {"temperature_c": 39.0}}
 _BAD_OUTCOME = {"kind": "relapse", "event_date": "1900-01-01", "detail": "BM"}
+_BAD_CYCLE = {"start_date": "1900-01-01"}  # a cycle before the diagnosis: 422, nothing saved
 
 MATRIX: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any]]] = {
     ("GET", "/"): (EVERYONE, {}),
     ("GET", "/account"): (EVERYONE, {}),
     ("POST", "/account/password"): (EVERYONE, {"data": {"current_password": "x"}}),
     ("POST", "/logout"): (EVERYONE, {}),
+    # The second sign-in step belongs to a pending login; a signed-in user is sent on (303).
+    ("GET", "/login/mfa"): (EVERYONE, {}),
+    ("POST", "/login/mfa"): (EVERYONE, {"data": {"code": "x"}}),
+    ("GET", "/account/mfa"): (EVERYONE, {}),
+    ("POST", "/account/mfa"): (EVERYONE, {"data": {"code": "x"}}),
     ("GET", "/patients"): (READERS, {}),
     ("GET", "/patients/{study_id}"): (READERS, {}),
     ("GET", "/patients/{study_id}/mrd/new"): (WRITERS, {}),
@@ -52,9 +60,18 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any]]] = {
     ),
     ("GET", "/patients/{study_id}/outcomes/new"): (ENTERERS, {}),
     ("POST", "/patients/{study_id}/outcomes/new"): (ENTERERS, {"data": _BAD_OUTCOME}),
+    ("GET", "/patients/{study_id}/blinatumomab/new"): (ENTERERS, {}),
+    ("POST", "/patients/{study_id}/blinatumomab/new"): (
+        ENTERERS,
+        {"data": {**_BAD_CYCLE, "action": "save"}},
+    ),
+    ("GET", "/patients/{study_id}/blinatumomab/{course_id}"): (READERS, {}),
     ("GET", "/tools/crs"): (EVERYONE, {}),
     ("GET", "/tools/blinatumomab"): (EVERYONE, {}),
     ("GET", "/cohort"): (COHORT, {}),
+    ("GET", "/cohort/figures/survival.svg"): (COHORT, {}),
+    ("GET", "/cohort/figures/incidence.svg"): (COHORT, {}),
+    ("GET", "/cohort/figures/swimmer.svg"): (READERS, {}),
     ("GET", "/api/v1/session"): (EVERYONE, {}),
     ("GET", "/api/v1/patients"): (READERS, {}),
     ("GET", "/api/v1/patients/{study_id}"): (READERS, {}),
@@ -67,6 +84,11 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any]]] = {
     ),
     ("POST", "/api/v1/patients/{study_id}/adverse-events"): (ENTERERS, {"json": _BAD_AE}),
     ("POST", "/api/v1/patients/{study_id}/outcomes"): (ENTERERS, {"json": _BAD_OUTCOME}),
+    ("POST", "/api/v1/patients/{study_id}/blinatumomab/preview"): (
+        ENTERERS,
+        {"json": _BAD_CYCLE},
+    ),
+    ("POST", "/api/v1/patients/{study_id}/blinatumomab"): (ENTERERS, {"json": _BAD_CYCLE}),
     ("POST", "/api/v1/tools/crs"): (EVERYONE, {"json": {"temperature_c": 39.0}}),
     ("POST", "/api/v1/tools/blinatumomab"): (
         EVERYONE,
@@ -74,6 +96,34 @@ MATRIX: dict[tuple[str, str], tuple[frozenset[str], dict[str, Any]]] = {
     ),
     ("GET", "/api/v1/cohort"): (COHORT, {}),
     ("GET", "/api/v1/openapi.json"): (EVERYONE, {}),
+    # Admin routes: the admin's calls are refused inputs (422), so nothing is written.
+    ("GET", "/admin"): (ADMINS, {}),
+    ("GET", "/admin/users"): (ADMINS, {}),
+    ("GET", "/admin/users/new"): (ADMINS, {}),
+    ("POST", "/admin/users/new"): (ADMINS, {"data": {"username": "!", "role": "lab"}}),
+    ("GET", "/admin/users/{username}"): (ADMINS, {}),
+    ("POST", "/admin/users/{username}"): (ADMINS, {"data": {"active": "false"}}),
+    ("POST", "/admin/users/{username}/reset-password"): (ADMINS, {"data": {"reason": " "}}),
+    ("POST", "/admin/users/{username}/reset-mfa"): (ADMINS, {"data": {"reason": " "}}),
+    ("GET", "/admin/sites"): (ADMINS, {}),
+    ("GET", "/admin/sites/new"): (ADMINS, {}),
+    ("POST", "/admin/sites/new"): (ADMINS, {"data": {"code": "no spaces", "name": "x"}}),
+    ("POST", "/admin/sites/{code}"): (ADMINS, {"data": {"name": "Renamed"}}),
+    ("GET", "/api/v1/admin/users"): (ADMINS, {}),
+    ("POST", "/api/v1/admin/users"): (ADMINS, {"json": {"username": "!", "role": "lab"}}),
+    ("PATCH", "/api/v1/admin/users/{username}"): (ADMINS, {"json": {"active": False}}),
+    ("POST", "/api/v1/admin/users/{username}/reset-password"): (ADMINS, {"json": {}}),
+    ("POST", "/api/v1/admin/users/{username}/reset-mfa"): (ADMINS, {"json": {}}),
+    ("GET", "/api/v1/admin/sites"): (ADMINS, {}),
+    ("POST", "/api/v1/admin/sites"): (ADMINS, {"json": {"code": "no spaces", "name": "x"}}),
+    ("PATCH", "/api/v1/admin/sites/{code}"): (ADMINS, {"json": {"name": "Renamed"}}),
+    # Imports: a form without a file is refused (422) for the importers, nothing is run.
+    ("GET", "/imports"): (IMPORTERS, {}),
+    ("POST", "/imports"): (IMPORTERS, {"data": {"table": "nonsense"}}),
+    ("GET", "/imports/{job_id}"): (IMPORTERS, {}),
+    ("GET", "/api/v1/imports"): (IMPORTERS, {}),
+    ("POST", "/api/v1/imports"): (IMPORTERS, {"data": {"table": "nonsense"}}),
+    ("GET", "/api/v1/imports/{job_id}"): (IMPORTERS, {}),
 }
 PUBLIC = {("GET", "/health"), ("GET", "/login"), ("POST", "/login")}
 _CLOCK = FrozenClock()
@@ -113,6 +163,8 @@ def test_the_policy_table_matches_the_written_expectations() -> None:
         Action.COHORT_READ: COHORT,
         Action.TOOLS_USE: EVERYONE,
         Action.ACCOUNT_SELF: EVERYONE,
+        Action.ADMIN: ADMINS,
+        Action.IMPORT_RUN: IMPORTERS,
     }
     assert {a: frozenset(r.value for r in roles) for a, roles in POLICY.items()} == written
     assert not is_allowed(Role.STATISTICIAN, Action.PATIENT_READ)
@@ -139,12 +191,15 @@ def test_cell(
     allowed_roles, body = MATRIX[(method, path)]
     client, token = clients[role]
     url = path.replace("{study_id}", "SEED1-P03")
+    url = url.replace("{username}", "monitor").replace("{code}", "CGMH")
     kwargs: dict[str, Any] = {k: dict(v) for k, v in body.items()}
     if method == "POST":
         if "json" in kwargs:
             kwargs["headers"] = {"X-CSRF-Token": token}
         else:
             kwargs.setdefault("data", {})["csrf_token"] = token
+    if method == "PATCH":
+        kwargs["headers"] = {"X-CSRF-Token": token}
     response = client.request(method, url, **kwargs)
     if role in allowed_roles:
         assert response.status_code not in {401, 403}, response.text[:300]

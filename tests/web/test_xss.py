@@ -152,6 +152,7 @@ def _poisoned_registry(path: Path) -> DemoRegistry:
             username="clinician",
             role="clinician",
             display_name=PAYLOADS[2],
+            must_change_password=False,
         )
     registry.dispose()
     return DemoRegistry(url, {"clinician": account.password})

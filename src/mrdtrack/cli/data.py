@@ -1,8 +1,11 @@
-"""Tabular data commands: ``import``, ``export`` and ``dictionary``.
+"""Tabular data commands: ``import``, ``imports``, ``export`` and ``dictionary``.
 
 ``mrdtrack import FILE`` loads a CSV, ZIP or XLSX file (or a REDCap export with
 ``--mapping``) all-or-nothing; a bad file exits 2 with the first problems (file, sheet,
-row, column, value, reason) and their count on stderr, the registry unchanged.
+row, column, value, reason) and their count on stderr, the registry unchanged (the
+import job is recorded as failed). ``mrdtrack imports`` lists the import jobs of the
+command line, the web application and the lab, newest first; a job whose process died
+mid-import shows as failed ("interrupted", reliability goal 1).
 ``mrdtrack export`` writes CSV or XLSX in one of three privacy modes and audits it;
 ``mrdtrack dictionary`` prints the data dictionary both commands follow.
 """
@@ -43,11 +46,12 @@ from mrdtrack.registry.database import Registry, open_registry
 from mrdtrack.registry.dictionary import DICTIONARY, dictionary_json, dictionary_markdown
 from mrdtrack.registry.exporter import ExportFormat, export_registry
 from mrdtrack.registry.importer import ImportFileError, import_file
+from mrdtrack.registry.jobs import JobView, list_jobs
 from mrdtrack.registry.privacy import ExportMode
 from mrdtrack.registry.schema import init_registry
 from mrdtrack.settings import load_settings
 
-__all__ = ["dictionary_command", "export_command", "import_command"]
+__all__ = ["dictionary_command", "export_command", "import_command", "imports_command"]
 
 SHOWN_PROBLEMS = 20
 """Problems of a refused file printed on stderr (the rest are counted)."""
@@ -174,6 +178,59 @@ def import_command(
         shown.append(("note", f"imported before (job {report.job_id}); nothing changed"))
     shown += [(f"rows: {name}", str(n)) for name, n in report.rows.items()]
     stdout_console().print(key_value_table("import", shown))
+    return EXIT_OK
+
+
+def _when(job: JobView) -> str:
+    moment = job.started_at or job.finished_at
+    return "—" if moment is None else f"{moment:%Y-%m-%d %H:%M}"
+
+
+def _status(job: JobView) -> str:
+    if job.interrupted:
+        return "interrupted: import again"
+    if job.error is None:
+        return job.status.value
+    if job.error.problems:
+        return f"failed: {job.error.total} problem(s)"
+    message = job.error.message
+    return "failed: " + (message if len(message) <= 60 else message[:57] + "...")
+
+
+def imports_command(
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=1000, help="How many of the newest jobs.")
+    ] = 20,
+    db: DbOption = None,
+    as_json: JsonFlag = False,
+) -> int:
+    """List import jobs, newest first; an import whose process died shows as failed.
+
+    JSON keys: total, jobs (id, filename, kind, actor, status, interrupted, started_at,
+    finished_at, rows, sha256, tables, error with message, total and problems).
+    """
+    registry = _registry(db)
+    try:
+        init_registry(registry)
+        jobs, total = list_jobs(registry, limit=limit)
+    finally:
+        registry.dispose()
+    if as_json:
+        emit_json({"total": total, "jobs": [job.to_dict() for job in jobs]})
+        return EXIT_OK
+    grid = Table(title=f"import jobs ({len(jobs)} of {total}, newest first)", title_justify="left")
+    for heading in ("job", "status", "file", "rows", "by", "started (UTC)"):
+        grid.add_column(heading, overflow="fold", no_wrap=heading in {"job", "rows"})
+    for job in jobs:
+        grid.add_row(
+            str(job.id),
+            _status(job),
+            job.filename,
+            "—" if job.rows is None else str(job.rows),
+            job.actor,
+            _when(job),
+        )
+    stdout_console().print(grid)
     return EXIT_OK
 
 

@@ -1,9 +1,11 @@
 """``mrdtrack serve`` and ``mrdtrack user add``: run the web app, create its accounts.
 
 There is no default account: ``user add`` creates one with a random one-time password
-and prints it once (reliability goal 14). ``serve`` runs one uvicorn process (sessions
-and login counters live in it) over an existing registry; its logs are JSON lines that
-name route templates, never paths, queries or patient data (goal 27).
+and prints it once (reliability goal 14); the user must replace it at first sign-in, and
+an administrator then sets up two-step sign-in (TOTP, goal 16). ``serve`` runs one
+uvicorn process (sessions, login counters and TOTP replay memory live in it) over an
+existing registry; its logs are JSON lines that name route templates, never paths,
+queries or patient data (goal 27).
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import getpass
 import logging
 import os
+import shlex
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -81,6 +85,8 @@ def user_add_command(
 ) -> int:
     """Create an account and print its one-time password (shown once; not stored in clear).
 
+    The user must choose their own password at first sign-in; an administrator also sets
+    up two-step sign-in (an authenticator app) before anything else opens.
     JSON keys: username, role, site, password.
     """
     # Imported here so that the other commands do not pay for loading the web stack.
@@ -120,11 +126,31 @@ def user_add_command(
                 ("role", account.role.value),
                 ("site", account.site_code or "all sites"),
                 ("one-time password", account.password),
-                ("next", "give it to the user privately; they change it under Account"),
+                (
+                    "next",
+                    "give it to the user privately; at first sign-in they choose their own"
+                    + (
+                        ", then set up two-step sign-in with an authenticator app"
+                        if account.role.value == "admin"
+                        else ""
+                    ),
+                ),
             ],
         )
     )
     return EXIT_OK
+
+
+def _alert_argv(value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    try:
+        argv = tuple(shlex.split(value))
+    except ValueError:
+        raise InputError("--alert-command", value, "a command line with balanced quotes") from None
+    if not argv:
+        raise InputError("--alert-command", value, "a program to run, with its arguments")
+    return argv
 
 
 def _logging() -> None:
@@ -149,6 +175,32 @@ def serve_command(
     tls_key: Annotated[
         str | None, typer.Option("--tls-key", help="PEM private key of --tls-cert.")
     ] = None,
+    alert_command: Annotated[
+        str | None,
+        typer.Option(
+            "--alert-command",
+            help="Program run at each account lockout with the event as JSON on stdin, "
+            'e.g. "/usr/local/bin/page-oncall --team registry" (split like a shell line, '
+            "run without a shell, 10 s limit).",
+        ),
+    ] = None,
+    breached_passwords: Annotated[
+        Path | None,
+        typer.Option(
+            "--breached-passwords",
+            help="Breached-password corpus refused as new passwords: one password or SHA-1 "
+            "hex digest (HIBP HASH:count) per line.",
+        ),
+    ] = None,
+    threads: Annotated[
+        int,
+        typer.Option(
+            "--threads",
+            min=1,
+            max=64,
+            help="Requests worked on at once (WebSettings.request_threads; see docs/settings.md).",
+        ),
+    ] = 4,
 ) -> int:
     """Run the web application over the registry (Ctrl-C stops it).
 
@@ -162,13 +214,19 @@ def serve_command(
 
     if (tls_cert is None) != (tls_key is None):
         raise InputError("--tls-key", tls_key, "both --tls-cert and --tls-key, or neither")
+    command = _alert_argv(alert_command)
     url = db or load_settings(os.environ).db_url
     registry = open_registry(url)
     try:
         _require_schema(registry)
     finally:
         registry.dispose()
-    app = create_app(url, settings=WebSettings())
+    settings = WebSettings(
+        alert_command=command,
+        breached_passwords_file=breached_passwords,
+        request_threads=threads,
+    )
+    app = create_app(url, settings=settings)
     scheme = "https" if tls_cert else "http"
     if host not in _LOOPBACK and tls_cert is None:
         sys.stderr.write(

@@ -5,9 +5,12 @@ processed file is written in one transaction of its own: the sample (found or cr
 every MRD result the engine produced from the file (via
 :func:`mrdtrack.registry.store.add_mrd_result`, with the file's SHA-256 and the gating
 strategy or run in its details), and the :class:`~mrdtrack.registry.models.ImportJob`
-row whose unique ``source_sha256`` makes a re-run of the same bytes a no-op. A file that
-fails (unreadable, unknown study id, not in the manifest) is reported and the batch goes
-on; nothing of that file is written.
+row (``done``) whose unique ``source_sha256`` makes a re-run of the same bytes a no-op.
+A file that fails (unreadable, unknown study id, not in the manifest) is reported and the
+batch goes on; nothing of that file is written. The files were parsed before (batch), so
+the write is one short transaction and the job is recorded ``done`` in it, never
+``running``. A ``failed`` or interrupted job of the same bytes (say the file was first
+tried as a cohort table, :mod:`mrdtrack.registry.jobs`) is taken over; a live one is not.
 
 Manifest (CSV with a header, or YAML: a list of mappings with the same keys)::
 
@@ -48,6 +51,7 @@ from mrdtrack.registry.audit import (
     set_actor,
 )
 from mrdtrack.registry.database import Registry
+from mrdtrack.registry.jobs import JobStatus, lease_held
 from mrdtrack.registry.models import ImportJob, MrdMarker, Patient, Sample
 from mrdtrack.registry.store import add_mrd_result, get_patient
 from mrdtrack.registry.vocabulary import Tissue
@@ -407,12 +411,16 @@ def write_item(
             set_actor(session, actor)
             lock_chain(session)  # the hash check and the job row below cannot interleave
             job = session.scalars(
-                select(ImportJob).where(ImportJob.source_sha256 == sha256)
+                select(ImportJob).where(ImportJob.source_sha256 == sha256).with_for_update()
             ).one_or_none()
-            if job is not None:
+            if job is not None and job.status == JobStatus.DONE:
                 return SinkOutcome(
                     item.path, SinkStatus.ALREADY_IMPORTED, sha256, 0, (), job.id, None
                 )
+            if job is not None and job.status == JobStatus.RUNNING and lease_held(registry, job.id):
+                busy = f"{name}: being imported now (job {job.id}); run this file again later"
+                return SinkOutcome(item.path, SinkStatus.ERROR, sha256, error=busy)
+            started = actor.clock()
             written = 0
             sample_ids: list[int] = []
             for row in rows:
@@ -437,15 +445,17 @@ def write_item(
                     stored = result_with_details(result, details)
                     add_mrd_result(session, sample, stored, marker).source = source
                     written += 1
-            job = ImportJob(
-                source_sha256=sha256,
-                filename=name[-500:],
-                kind=_JOB_KIND[item.kind],
-                rows=written,
-                finished_at=actor.clock(),
-                actor=actor.user,
-            )
-            session.add(job)
+            if job is None:  # else a failed or interrupted job of the same bytes: take it over
+                job = ImportJob(source_sha256=sha256)
+                session.add(job)
+            job.filename = name[-500:]
+            job.kind = _JOB_KIND[item.kind]
+            job.actor = actor.user[:64]
+            job.status = JobStatus.DONE.value
+            job.started_at = started
+            job.finished_at = actor.clock()
+            job.rows = job.rows_done = written
+            job.error = None
             session.flush()
             summary = {"file": name, "sha256": sha256, "kind": job.kind, "rows": written}
             append_changes(

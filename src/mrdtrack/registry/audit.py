@@ -106,7 +106,7 @@ _HASHED_FIELDS = (
 
 
 # Credentials never enter the permanent audit trail: the trail says that they changed.
-_REDACTED = frozenset({"password_hash"})
+_REDACTED = frozenset({"password_hash", "totp_secret"})
 _REDACTED_TEXT = "<redacted>"
 
 

@@ -17,6 +17,16 @@ long format of the data dictionary (:mod:`mrdtrack.registry.dictionary`), then:
    and one ``import`` audit row, and records the file's SHA-256 in ``import_job``:
    importing the same file again is a no-op that says so (reliability goal 1).
 
+The import is a job (:mod:`mrdtrack.registry.jobs`): after the cheap file-level checks
+(:func:`preflight`: extension, magic bytes, ZIP directory) it is recorded as ``running``
+in a committed transaction of its own, marked ``done`` inside the data transaction, and
+``failed`` with its problems when refused; a process killed mid-import leaves it
+``running``, and readers show it as failed (interrupted). Running the same file again
+after a failed or interrupted job takes the job over; after a ``done`` job it is a no-op.
+:func:`start_import` claims the job and returns a :class:`PendingImport` whose
+:meth:`~PendingImport.run` does the rest, so that a caller (the web application) knows
+the job's id before the long part starts; :func:`import_file` does both.
+
 The checks run before the write transaction opens, so that the registry's write lock is
 held only for the inserts; the references are read again inside the transaction, and an
 import whose references changed meanwhile is refused (and can simply be run again).
@@ -24,15 +34,17 @@ import whose references changed meanwhile is refused (and can simply be run agai
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Connection, Table, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Table
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from mrdtrack.errors import MrdtrackError
 from mrdtrack.registry.audit import (
     AuditActor,
     Change,
@@ -44,6 +56,15 @@ from mrdtrack.registry.audit import (
 from mrdtrack.registry.bulk import BulkTable, allocate_ids
 from mrdtrack.registry.database import Registry
 from mrdtrack.registry.dictionary import DICTIONARY
+from mrdtrack.registry.jobs import (
+    WRITE_WAIT_S,
+    JobClaim,
+    JobError,
+    claim_job,
+    fail_job,
+    finish_job,
+    while_locked,
+)
 from mrdtrack.registry.models import ImportJob, Patient
 from mrdtrack.registry.redcap import parse_mapping, redcap_tables
 from mrdtrack.registry.rowchecks import (
@@ -65,12 +86,22 @@ from mrdtrack.registry.tabular import (
     ProgressCallback,
     SourceKind,
     SourceTable,
+    _magic_problem,
+    check_archive,
     file_sha256,
     read_csv_file,
     read_source,
 )
 
-__all__ = ["ImportFileError", "ImportProblem", "ImportReport", "import_file"]
+__all__ = [
+    "ImportFileError",
+    "ImportProblem",
+    "ImportReport",
+    "PendingImport",
+    "import_file",
+    "preflight",
+    "start_import",
+]
 
 _CHANGED_MEANWHILE = "the registry changed while this file was checked: import it again"
 
@@ -200,15 +231,57 @@ def _read(
     return SourceKind.REDCAP, tables
 
 
-def _previous_job(registry: Registry, sha256: str) -> ImportJob | None:
-    with registry.sessions() as session:
-        return session.scalars(
-            select(ImportJob).where(ImportJob.source_sha256 == sha256)
-        ).one_or_none()
-
-
 def _already(path: Path, job: ImportJob) -> ImportReport:
     return ImportReport(path.name, job.source_sha256, job.kind, True, job.id, {}, job.rows or 0)
+
+
+_KINDS = {".csv": SourceKind.CSV, ".txt": SourceKind.CSV, ".xlsx": SourceKind.XLSX}
+_KINDS[".zip"] = SourceKind.ZIP
+_MAPPING_SUFFIXES = frozenset({".yaml", ".yml"})
+
+
+def _refused(name: str, reason: str) -> ImportFileError:
+    return ImportFileError(name, [ImportProblem(name, None, None, None, None, reason)])
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(8)
+    except OSError as error:
+        raise _refused(path.name, f"cannot read the file ({error.strerror})") from None
+
+
+def preflight(path: Path, *, mapping: Path | None = None) -> SourceKind:
+    """The file-level checks, cheap enough for a web request; returns the file's kind.
+
+    The extension must be one the importer reads, the magic bytes must match it
+    (reliability goal 23), and a ZIP container (XLSX, ZIP of CSV files) must pass
+    :func:`~mrdtrack.registry.tabular.check_archive` (member count, sizes, ratio, paths)
+    from its central directory. A REDCap export (``mapping`` given) is a CSV file and its
+    mapping YAML text. Nothing is parsed yet.
+
+    Raises
+    ------
+    ImportFileError
+        Naming the file and what is wrong with it.
+    """
+    name, suffix = path.name, path.suffix.lower()
+    if mapping is not None:
+        if suffix not in {".csv", ".txt"}:
+            raise _refused(name, "a REDCap export is a .csv file (REDCap: Export Data → CSV)")
+        if mapping.suffix.lower() not in _MAPPING_SUFFIXES:
+            raise _refused(mapping.name, "a REDCap mapping is a .yaml file")
+        if b"\x00" in _head(mapping) or _magic_problem(mapping.name, ".txt", _head(mapping)):
+            raise _refused(mapping.name, "the content does not match .yaml: it is not text")
+    problem = _magic_problem(name, suffix, _head(path))
+    if problem is not None:
+        raise ImportFileError(name, [problem])
+    if suffix in {".xlsx", ".zip"}:
+        problems = check_archive(path, name)
+        if problems:
+            raise ImportFileError(name, problems)
+    return SourceKind.REDCAP if mapping is not None else _KINDS[suffix]
 
 
 def _check(
@@ -239,6 +312,139 @@ def _check(
     plan = checker.run()
     problems.raise_if_any(path.name)
     return kind, plan, snap, study_ids, codes
+
+
+@dataclass(slots=True)
+class PendingImport:
+    """A claimed import job (recorded ``running``) waiting for :meth:`run`.
+
+    Exactly one of :meth:`run` or :meth:`abandon` must be called: until then the job's
+    lease is held and the job shows as running.
+    """
+
+    registry: Registry
+    path: Path
+    actor: AuditActor
+    claim: JobClaim
+    sha256: str
+    kind: SourceKind
+    table: str | None = None
+    mapping: Path | None = None
+    today: date | None = None
+    _ended: bool = field(default=False, repr=False)
+
+    @property
+    def job_id(self) -> int:
+        """The id of the job (``import_job.id``)."""
+        return self.claim.job_id
+
+    def run(self, progress: ProgressCallback | None = None) -> ImportReport:
+        """Check every row and write them all, or mark the job ``failed`` and raise.
+
+        Raises
+        ------
+        ImportFileError
+            Listing every problem of the file (nothing was written; the job is failed).
+        """
+        if self._ended:
+            raise _refused(self.path.name, "this import job has already run")
+        self._ended = True
+        try:
+            report = self._import(progress)
+        except ImportFileError as refused:
+            self._fail(JobError(refused.message, refused.total, refused.problems))
+            raise
+        except MrdtrackError as error:
+            self._fail(JobError(str(error)))
+            raise
+        except BaseException as error:
+            # Only the type: an unexpected error's text may quote the file's values.
+            self._fail(JobError(f"internal error ({type(error).__name__}); nothing was written"))
+            raise
+        self.claim.lease.release()
+        return report
+
+    def abandon(self, reason: str) -> None:
+        """Mark the job ``failed`` without running it (e.g. the server could not start it)."""
+        if not self._ended:
+            self._ended = True
+            self._fail(JobError(reason))
+
+    def _fail(self, error: JobError) -> None:
+        # If even this write fails, the lease is let go: readers show "interrupted".
+        with contextlib.suppress(SQLAlchemyError, OSError, MrdtrackError):
+            fail_job(self.registry, self.claim, error, self.actor.clock())
+        self.claim.lease.release()
+
+    def _import(self, progress: ProgressCallback | None) -> ImportReport:
+        path, registry, actor, sha256 = self.path, self.registry, self.actor, self.sha256
+        kind, plan, snap, study_ids, codes = _check(
+            registry,
+            path,
+            sha256,
+            table=self.table,
+            mapping=self.mapping,
+            today=self.today,
+            progress=progress,
+        )
+        if plan.total == 0:
+            raise _refused(path.name, "no data rows: nothing to import")
+        changed = _refused(path.name, _CHANGED_MEANWHILE)
+
+        def write() -> tuple[int, dict[str, int]]:
+            with registry.transaction() as session:
+                set_actor(session, actor)
+                lock_chain(session)
+                if load_snapshot(session.connection(), study_ids, codes) != snap:
+                    raise changed
+                try:
+                    written = _write(session, plan, snap, progress)
+                except IntegrityError:
+                    # Another writer added a conflicting row (a study id) after the check.
+                    raise changed from None
+                job = finish_job(session, self.claim, rows=plan.total, at=actor.clock())
+                summary = {"file": path.name, "sha256": sha256, "kind": kind.value, "rows": written}
+                append_changes(
+                    session,
+                    [Change("import", "import_job", str(job.id), None, None, audit_value(summary))],
+                )
+                return job.id, written
+
+        if progress is not None:
+            progress("write", 0, plan.total)  # shown while waiting for the write lock
+        job_id, written = while_locked(write, wait_s=WRITE_WAIT_S, file=path.name)
+        return ImportReport(path.name, sha256, kind.value, False, job_id, written, plan.total)
+
+
+def start_import(
+    registry: Registry,
+    path: Path,
+    actor: AuditActor,
+    *,
+    table: str | None = None,
+    mapping: Path | None = None,
+    today: date | None = None,
+) -> ImportReport | PendingImport:
+    """Check the file's type and record its import job as ``running``.
+
+    Returns the earlier job's :class:`ImportReport` (``already_imported``) when the file
+    was imported before, else the :class:`PendingImport` to run. The parameters are those
+    of :func:`import_file`.
+
+    Raises
+    ------
+    ImportFileError
+        The file's type is wrong (:func:`preflight`; no job is recorded), or
+        :class:`~mrdtrack.registry.jobs.ImportBusyError`: another process is importing
+        the same file now.
+    """
+    path = Path(path)
+    kind = preflight(path, mapping=mapping)
+    sha256 = file_sha256(path)
+    claimed = claim_job(registry, sha256=sha256, filename=path.name, kind=kind.value, actor=actor)
+    if isinstance(claimed, ImportJob):
+        return _already(path, claimed)
+    return PendingImport(registry, path, actor, claimed, sha256, kind, table, mapping, today)
 
 
 def import_file(
@@ -275,50 +481,10 @@ def import_file(
     Raises
     ------
     ImportFileError
-        Listing every problem of the file (nothing was written).
+        Listing every problem of the file (nothing was written; the import job, if one
+        was recorded, is ``failed`` with these problems).
     """
-    path = Path(path)
-    sha256 = file_sha256(path)
-    previous = _previous_job(registry, sha256)
-    if previous is not None:
-        return _already(path, previous)
-    kind, plan, snap, study_ids, codes = _check(
-        registry, path, sha256, table=table, mapping=mapping, today=today, progress=progress
-    )
-    if plan.total == 0:
-        reason = "no data rows: nothing to import"
-        raise ImportFileError(path.name, [ImportProblem(path.name, None, None, None, None, reason)])
-    with registry.transaction() as session:
-        set_actor(session, actor)
-        lock_chain(session)
-        job = session.scalars(
-            select(ImportJob).where(ImportJob.source_sha256 == sha256)
-        ).one_or_none()
-        if job is not None:  # imported by another writer while this one was checking
-            return _already(path, job)
-        changed = ImportFileError(
-            path.name,
-            [ImportProblem(path.name, None, None, None, None, _CHANGED_MEANWHILE)],
-        )
-        if load_snapshot(session.connection(), study_ids, codes) != snap:
-            raise changed
-        try:
-            written = _write(session, plan, snap, progress)
-        except IntegrityError:
-            # Another writer added a conflicting row (a study id) after the check.
-            raise changed from None
-        job = ImportJob(
-            source_sha256=sha256,
-            filename=path.name[-500:],
-            kind=kind.value,
-            rows=plan.total,
-            finished_at=actor.clock(),
-            actor=actor.user,
-        )
-        session.add(job)
-        session.flush()
-        summary = {"file": path.name, "sha256": sha256, "kind": kind.value, "rows": written}
-        append_changes(
-            session, [Change("import", "import_job", str(job.id), None, None, audit_value(summary))]
-        )
-    return ImportReport(path.name, sha256, kind.value, False, job.id, written, plan.total)
+    started = start_import(registry, path, actor, table=table, mapping=mapping, today=today)
+    if isinstance(started, ImportReport):
+        return started
+    return started.run(progress)

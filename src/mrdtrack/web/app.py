@@ -16,6 +16,7 @@ from functools import cache
 from types import MappingProxyType
 from typing import cast
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -31,11 +32,24 @@ from mrdtrack.mrd import format_fraction, format_percent
 from mrdtrack.protocols import Protocol, load_shipped_protocols
 from mrdtrack.registry.database import open_registry
 from mrdtrack.therapy import format_mcg
-from mrdtrack.web import api, auth, entry_routes, pages
+from mrdtrack.web import admin_routes, api, auth, cohort_routes, cycle_routes, entry_routes, pages
+from mrdtrack.web import import_routes as imports
 from mrdtrack.web.config import WebSettings
-from mrdtrack.web.context import SignedOutError, WebContext, render
+from mrdtrack.web.context import (
+    SetupRequiredError,
+    SignedOutError,
+    WebContext,
+    render,
+    setup_required_response,
+)
+from mrdtrack.web.mfa import EnrolmentOffers, PendingLogins, TotpVerifier
 from mrdtrack.web.middleware import CookieNames, ResponseGuard, SessionGate
-from mrdtrack.web.security import LoginThrottle, PasswordHashing, SessionStore
+from mrdtrack.web.security import (
+    LoginThrottle,
+    PasswordHashing,
+    SessionStore,
+    load_breached_passwords,
+)
 
 __all__ = ["create_app", "template_environment"]
 
@@ -162,6 +176,8 @@ def create_app(registry_url: str, *, settings: WebSettings | None = None) -> Fas
     login counters are held in this process.
     """
     chosen = settings or WebSettings()
+    corpus = chosen.breached_passwords_file
+    breached = frozenset() if corpus is None else load_breached_passwords(corpus)
     registry = open_registry(registry_url)
     clock = chosen.clock
     context = WebContext(
@@ -179,10 +195,15 @@ def create_app(registry_url: str, *, settings: WebSettings | None = None) -> Fas
         protocols=_shipped_protocols(),
         templates=Jinja2Templates(env=template_environment()),
         cookies=CookieNames(secure=chosen.secure_cookies),
+        pending_logins=PendingLogins(clock),
+        totp=TotpVerifier(clock),
+        enrolment_offers=EnrolmentOffers(clock),
+        breached_passwords=breached,
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = chosen.request_threads
         yield
         registry.dispose()
 
@@ -194,6 +215,7 @@ def create_app(registry_url: str, *, settings: WebSettings | None = None) -> Fas
         redoc_url=None,
         openapi_url=None if chosen.production else "/api/v1/openapi.json",
         lifespan=lifespan,
+        responses=api.API_ERRORS,  # the error bodies of _install_error_handlers, documented
     )
     app.state.web = context
     app.include_router(auth.router)
@@ -202,8 +224,15 @@ def create_app(registry_url: str, *, settings: WebSettings | None = None) -> Fas
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(entry_routes.api_router)
+    app.include_router(cycle_routes.router)
+    app.include_router(cohort_routes.router)
+    app.include_router(admin_routes.page_router)
+    app.include_router(admin_routes.api_router)
+    app.include_router(imports.page_router)
+    app.include_router(imports.api_router)
     app.mount("/static", StaticFiles(packages=[("mrdtrack.web", "static")]), name="static")
     _install_error_handlers(app, context)
+    app.add_exception_handler(SetupRequiredError, setup_required_response)
     # add_middleware puts each one outside the previous: the guard wraps the gate.
     app.add_middleware(
         SessionGate,
@@ -211,6 +240,9 @@ def create_app(registry_url: str, *, settings: WebSettings | None = None) -> Fas
         cookies=context.cookies,
         max_body_bytes=chosen.max_form_bytes,
         clock=clock,
+        pending=context.pending_logins,
+        upload_paths=imports.UPLOAD_PATHS,
+        max_upload_bytes=chosen.max_upload_bytes,
     )
     app.add_middleware(ResponseGuard, clock=clock)
     return app

@@ -30,6 +30,7 @@ from mrdtrack.grading import (
 from mrdtrack.grading.icans import CerebralOedema, Consciousness, Motor, Seizure
 from mrdtrack.registry.vocabulary import GeneticSubtype, OutcomeKind, Sex
 from mrdtrack.web import forms
+from mrdtrack.web.api import BODY_TOO_LARGE, success
 from mrdtrack.web.clinical_entry import (
     AeTerm,
     CnsStatus,
@@ -425,6 +426,40 @@ class OutcomeIn(BaseModel):
     reason: str | None = Field(default=None, max_length=200)
 
 
+class PatientCreatedOut(BaseModel):
+    """The new patient's study id and site."""
+
+    study_id: str
+    site_id: int
+
+
+class GradedEventOut(BaseModel):
+    """An adverse event's grade: term, scale, grade, the findings and the calculator's result.
+
+    ``grade`` is null for chronic GVHD (NIH 2014 gives a severity, in ``result``).
+    """
+
+    term: str
+    scale: str
+    grade: int | None
+    grading_inputs: dict[str, Any]
+    result: dict[str, Any]
+
+
+class SavedEventOut(GradedEventOut):
+    """A stored adverse event: its row id and grade."""
+
+    id: int
+
+
+class SavedOutcomeOut(BaseModel):
+    """A stored outcome event."""
+
+    id: int
+    kind: str
+    event_date: date
+
+
 def _graded_json(graded: GradedEvent) -> dict[str, Any]:
     encoded: dict[str, Any] = jsonable_encoder(
         {
@@ -438,7 +473,11 @@ def _graded_json(graded: GradedEvent) -> dict[str, Any]:
     return encoded
 
 
-@api_router.post("/patients", status_code=201)
+@api_router.post(
+    "/patients",
+    status_code=201,
+    responses={**success(PatientCreatedOut, "The patient was created.", 201), **BODY_TOO_LARGE},
+)
 def api_patient_create(context: Context, principal: Writer, body: PatientIn) -> JSONResponse:
     """Create a patient with its diagnosis (audited)."""
     values = body.model_dump(exclude={"reason"})
@@ -452,7 +491,11 @@ def _api_inputs(body: AdverseEventIn) -> dict[str, Any]:
     return {k: v for k, v in body.inputs.items() if v is not None}
 
 
-@api_router.post("/patients/{study_id}/adverse-events/preview")
+@api_router.post(
+    "/patients/{study_id}/adverse-events/preview",
+    response_model=None,
+    responses={**success(GradedEventOut, "The grade (not saved)."), **BODY_TOO_LARGE},
+)
 def api_ae_preview(
     context: Context, principal: Writer, study_id: StudyId, body: AdverseEventIn
 ) -> dict[str, Any]:
@@ -462,7 +505,11 @@ def api_ae_preview(
     return _graded_json(grade_event(body.term, _api_inputs(body)))
 
 
-@api_router.post("/patients/{study_id}/adverse-events", status_code=201)
+@api_router.post(
+    "/patients/{study_id}/adverse-events",
+    status_code=201,
+    responses={**success(SavedEventOut, "The stored event.", 201), **BODY_TOO_LARGE},
+)
 def api_ae_save(
     context: Context, principal: Writer, study_id: StudyId, body: AdverseEventIn
 ) -> JSONResponse:
@@ -483,7 +530,11 @@ def api_ae_save(
     return JSONResponse(saved, status_code=201)
 
 
-@api_router.post("/patients/{study_id}/outcomes", status_code=201)
+@api_router.post(
+    "/patients/{study_id}/outcomes",
+    status_code=201,
+    responses={**success(SavedOutcomeOut, "The stored outcome.", 201), **BODY_TOO_LARGE},
+)
 def api_outcome_save(
     context: Context, principal: Writer, study_id: StudyId, body: OutcomeIn
 ) -> JSONResponse:

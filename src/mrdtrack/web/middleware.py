@@ -12,13 +12,18 @@ session gets 401 (API) or a redirect to the login page, unless it is for ``/heal
 token of its session (the ``csrf_token`` form field or the ``X-CSRF-Token`` header) and
 is refused when the browser says it is cross-site (``Sec-Fetch-Site: cross-site``).
 The login form, which has no session yet, uses a token held in a short-lived cookie
-instead (double submit).
+instead (double submit). The second sign-in step (``/login/mfa``) is open to a *pending
+login* — a correct password awaiting its TOTP code (:mod:`mrdtrack.web.mfa`) — and to
+nothing else without a session; its form carries the pending login's own CSRF token.
+What a signed-in account may reach while it must still change its one-time password or
+set up its second factor is decided per route, by :func:`mrdtrack.web.context.authorize`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import traceback
 from collections.abc import Callable
@@ -32,6 +37,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mrdtrack.web.mfa import MFA_STEP_PATH, PendingLogins
 from mrdtrack.web.security import SessionStore, tokens_match
 
 __all__ = [
@@ -63,6 +69,7 @@ PUBLIC_PATHS = frozenset({"/health", "/login"})
 STATIC_PREFIX = "/static/"
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _FORM = "application/x-www-form-urlencoded"
+_MULTIPART = "multipart/form-data"
 
 access_log = logging.getLogger("mrdtrack.web.access")
 security_log = logging.getLogger("mrdtrack.web.security")
@@ -166,6 +173,11 @@ class CookieNames:
         """The login form's double-submit cookie."""
         return "__Host-mrdtrack-login" if self.secure else "mrdtrack-login"
 
+    @property
+    def mfa(self) -> str:
+        """The pending login's cookie (password accepted, TOTP code awaited)."""
+        return "__Host-mrdtrack-mfa" if self.secure else "mrdtrack-mfa"
+
 
 def _safe_next(path: str, query: str) -> str:
     target = path + (f"?{query}" if query else "")
@@ -183,12 +195,18 @@ class SessionGate:
         cookies: CookieNames,
         max_body_bytes: int,
         clock: Callable[[], datetime],
+        pending: PendingLogins | None = None,
+        upload_paths: frozenset[str] = frozenset(),
+        max_upload_bytes: int = 0,
     ) -> None:
         self.app = app
         self.sessions = sessions
         self.cookies = cookies
         self.max_body_bytes = max_body_bytes
+        self.upload_paths = upload_paths
+        self.max_upload_bytes = max(max_upload_bytes, max_body_bytes)
         self.clock = clock
+        self.pending = pending
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI call."""
@@ -202,7 +220,11 @@ class SessionGate:
         state = scope.setdefault("state", {})
         state["web_session"] = session
         state["session_token"] = token if session is not None else None
-        public = path in PUBLIC_PATHS or path.startswith(STATIC_PREFIX)
+        pending = None
+        if path == MFA_STEP_PATH and self.pending is not None:
+            pending = self.pending.get(connection.cookies.get(self.cookies.mfa))
+        state["pending_login"] = pending
+        public = path in PUBLIC_PATHS or path.startswith(STATIC_PREFIX) or pending is not None
         method = scope["method"]
         if session is None and not public:
             if _is_api(scope):
@@ -219,16 +241,18 @@ class SessionGate:
         refusal = None
         if connection.headers.get("sec-fetch-site") == "cross-site":
             refusal = "cross-site request refused"
-        body = await _read_body(receive, self.max_body_bytes)
+        limit = self.max_upload_bytes if path in self.upload_paths else self.max_body_bytes
+        body = await _read_body(receive, limit)
         if body is None:
             await _error_response(scope, 413, "request body too large")(scope, receive, send)
             return
         if refusal is None:
-            expected = (
-                connection.cookies.get(self.cookies.login)
-                if path == "/login"
-                else (None if session is None else session.csrf_token)
-            )
+            if path == "/login":
+                expected = connection.cookies.get(self.cookies.login)
+            elif pending is not None:
+                expected = pending.csrf_token
+            else:
+                expected = None if session is None else session.csrf_token
             if not tokens_match(expected, _csrf_token(connection, body)):
                 refusal = "missing or wrong CSRF token: reload the page and submit the form again"
         if refusal is not None:
@@ -287,4 +311,37 @@ def _csrf_token(connection: HTTPConnection, body: bytes) -> str | None:
             return None
         values = fields.get("csrf_token")
         return values[0] if values else None
+    if content_type.split(";")[0].strip().lower() == _MULTIPART:
+        return _multipart_field(body, content_type, "csrf_token")
+    return None
+
+
+_BOUNDARY = re.compile(r';\s*boundary="?([^";]{1,70})"?', re.IGNORECASE)
+_FIELD_NAME = re.compile(rb'\bname="([^"]*)"', re.IGNORECASE)
+
+
+def _multipart_field(body: bytes, content_type: str, name: str) -> str | None:
+    """The text of the multipart part called ``name`` (RFC 7578), or ``None``.
+
+    Only the parts' headers are read until the part is found, so a large file in the
+    body is neither copied nor parsed here; the upload itself is parsed by the route.
+    """
+    found = _BOUNDARY.search(content_type)
+    if found is None:
+        return None
+    delimiter = b"--" + found.group(1).encode("latin-1")
+    position = body.find(delimiter)
+    while position != -1:
+        headers_end = body.find(b"\r\n\r\n", position)
+        if headers_end == -1:
+            return None
+        headers = body[position + len(delimiter) : headers_end]
+        value_end = body.find(b"\r\n" + delimiter, headers_end + 4)
+        if value_end == -1:
+            return None
+        named = _FIELD_NAME.search(headers)
+        if named is not None and named.group(1) == name.encode():
+            value = body[headers_end + 4 : value_end]
+            return value.decode("utf-8", "replace") if len(value) <= 256 else None
+        position = value_end + 2
     return None

@@ -17,10 +17,11 @@ from mrdtrack.errors import InputError
 from mrdtrack.grading import Hypotension, Hypoxia, grade_crs
 from mrdtrack.mrd import FLOW_PROFILES, QPCR_PROFILES
 from mrdtrack.registry.records import MrdInputValue
-from mrdtrack.registry.vocabulary import GeneticSubtype, Timepoint, Tissue
+from mrdtrack.registry.vocabulary import Timepoint, Tissue
 from mrdtrack.therapy import BLINATUMOMAB_LABELS, US_LABEL, BsaFormula, Indication
 from mrdtrack.web import forms
-from mrdtrack.web.cohort import RESPONSE_COLUMNS, cohort_overview, cohort_table_one
+from mrdtrack.web.cohort import cohort_dashboard
+from mrdtrack.web.cohort_routes import dashboard_body
 from mrdtrack.web.context import (
     WebContext,
     authorize,
@@ -30,6 +31,8 @@ from mrdtrack.web.context import (
     unit_of_work,
     web_context,
 )
+from mrdtrack.web.dashboard_cache import cache_of
+from mrdtrack.web.filters import filter_choices, parse_filter, site_choices
 from mrdtrack.web.mrd_entry import MrdEntry, compute_mrd, entry_context, save_mrd
 from mrdtrack.web.patients import list_patients, patient_detail
 from mrdtrack.web.policy import Action, is_allowed
@@ -57,23 +60,27 @@ def patients_page(
     context: Context,
     principal: Reader,
     q: str = "",
-    subtype: str = "",
     offset: int = 0,
 ) -> Response:
-    """The patient list with search by study id and a genetic-subtype filter."""
+    """The patient list: search by study id; subtype, site, therapy, MRD and year filters."""
     error = None
+    on = today(context)
     with context.registry.reading() as db:
+        sites = site_choices(db, principal)
         try:
-            page = list_patients(db, principal, query=q, subtype=subtype or None, offset=offset)
+            chosen = parse_filter(dict(request.query_params), sites)
+            page = list_patients(
+                db, principal, today=on, query=q, filters=chosen, sites=sites, offset=offset
+            )
         except InputError as refused:
             error = refused
-            page = list_patients(db, principal)
+            page = list_patients(db, principal, today=on, sites=sites)
     return render(
         request,
         "patients.html",
         {
             "page": page,
-            "subtypes": [s.value for s in GeneticSubtype],
+            "choices": filter_choices(sites),
             "error": error,
             "can_enter": is_allowed(principal.role, Action.PATIENT_WRITE),
         },
@@ -289,17 +296,20 @@ def blinatumomab_tool(request: Request, principal: ToolUser) -> Response:
 
 @router.get("/cohort")
 def cohort_page(request: Request, context: Context, principal: CohortReader) -> Response:
-    """Counts and the MRD response table of the patients the viewer may see."""
-    with context.registry.reading() as db:
-        overview = cohort_overview(db, principal)
-    summary = cohort_table_one(context.registry, principal)
+    """The dashboard of the patients the viewer may see, narrowed by the filters."""
+    cache, on = cache_of(request.app), today(context)
+    error = None
+    try:
+        dashboard = cohort_dashboard(
+            context.registry, cache, principal, dict(request.query_params), today=on
+        )
+    except InputError as refused:
+        error = refused
+        dashboard = cohort_dashboard(context.registry, cache, principal, {}, today=on)
     return render(
         request,
         "cohort.html",
-        {
-            "overview": overview,
-            "columns": RESPONSE_COLUMNS,
-            "summary": None if summary is None else summary.to_dict(),
-        },
+        {"body": dashboard_body(request, principal, dashboard, on=on, error=error)},
+        status_code=422 if error else 200,
         principal=principal,
     )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -37,7 +37,7 @@ from mrdtrack.registry.models import (
     Site,
     TreatmentCourse,
 )
-from mrdtrack.registry.vocabulary import GeneticSubtype
+from mrdtrack.web.filters import PatientFilter, SiteChoice, site_choices, sql_conditions
 from mrdtrack.web.security import Principal
 from mrdtrack.web.timeline import DiseaseEvents, find_protocol, registry_timeline
 
@@ -83,18 +83,19 @@ class PatientSummary:
     genetic_subtype: str | None
     risk_group: str | None
     latest_mrd: LatestMrd | None
+    current_therapy: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class PatientList:
-    """One page of the patient list with the filters that made it."""
+    """One page of the patient list with the search and filters that made it."""
 
     rows: tuple[PatientSummary, ...]
     total: int
     limit: int
     offset: int
     query: str
-    subtype: str | None
+    filters: PatientFilter
 
 
 def visibility(viewer: Principal) -> list[ColumnElement[bool]]:
@@ -114,44 +115,49 @@ def list_patients(
     session: Session,
     viewer: Principal,
     *,
+    today: date,
     query: str = "",
-    subtype: str | None = None,
+    filters: PatientFilter | None = None,
+    sites: Sequence[SiteChoice] | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> PatientList:
-    """Patients the viewer may see, filtered by study-id text and genetic subtype.
+    """Patients the viewer may see, by study-id text and the filters of :mod:`.filters`.
+
+    Parameters
+    ----------
+    today
+        The day "current therapy" refers to.
+    query
+        Text the study id contains (case-insensitive; ``%`` and ``_`` are literal).
+    filters
+        Subtype, site, current therapy, latest MRD status, diagnosis years
+        (:func:`mrdtrack.web.filters.parse_filter`; default: none).
+    sites
+        The sites the viewer may see (default: read, :func:`~.filters.site_choices`).
 
     Raises
     ------
     InputError
-        An unknown subtype, or a page outside 1-200 rows / a negative offset.
+        A page outside 1-200 rows, a negative offset, a search over 64 characters, or a
+        site the viewer may not see.
     """
     if not 1 <= limit <= _MAX_PAGE:
         raise InputError("limit", limit, f"a whole number 1-{_MAX_PAGE}")
     if offset < 0:
         raise InputError("offset", offset, "a whole number ≥ 0")
-    if subtype is not None and subtype not in {s.value for s in GeneticSubtype}:
-        raise InputError(
-            "subtype", subtype, "one of: " + ", ".join(s.value for s in GeneticSubtype)
-        )
     text = query.strip()
     if len(text) > 64:
         raise InputError("q", text[:20] + "…", "at most 64 characters of a study id")
+    chosen = filters or PatientFilter()
+    visible_sites = site_choices(session, viewer) if sites is None else sites
     statement = (
         select(Patient.id, Patient.study_id, Site.code, Patient.sex)
         .join(Site)
-        .where(*visibility(viewer))
+        .where(*visibility(viewer), *sql_conditions(chosen, today=today, sites=visible_sites))
     )
     if text:
         statement = statement.where(Patient.study_id.ilike(_like_pattern(text), escape="\\"))
-    if subtype is not None:
-        statement = statement.where(
-            exists().where(
-                Diagnosis.patient_id == Patient.id,
-                Diagnosis.deleted_at.is_(None),
-                Diagnosis.genetic_subtype == subtype,
-            )
-        )
     total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     page = session.execute(statement.order_by(Patient.study_id).limit(limit).offset(offset)).all()
     ids = [row[0] for row in page]
@@ -159,9 +165,9 @@ def list_patients(
     for dx in session.scalars(
         select(Diagnosis)
         .where(Diagnosis.patient_id.in_(ids), Diagnosis.deleted_at.is_(None))
-        .order_by(Diagnosis.diagnosis_date.desc())
+        .order_by(Diagnosis.diagnosis_date.desc(), Diagnosis.id.desc())
     ):
-        diagnoses[dx.patient_id] = dx  # the earliest diagnosis wins (descending order)
+        diagnoses[dx.patient_id] = dx  # the earliest (then first filed) wins: descending order
     latest: dict[int, LatestMrd] = {}
     for patient_id, sample_date, timepoint, row in session.execute(
         select(Sample.patient_id, Sample.sample_date, Sample.timepoint, MrdResultRow)
@@ -181,6 +187,16 @@ def list_patients(
             row.mrd_fraction,
             row.sensitivity_fraction,
         )
+    current: dict[int, set[str]] = {}
+    for patient_id, kind in session.execute(
+        select(TreatmentCourse.patient_id, TreatmentCourse.kind).where(
+            TreatmentCourse.patient_id.in_(ids),
+            TreatmentCourse.deleted_at.is_(None),
+            TreatmentCourse.start_date <= today,
+            or_(TreatmentCourse.end_date.is_(None), TreatmentCourse.end_date >= today),
+        )
+    ):
+        current.setdefault(patient_id, set()).add(kind)
     rows = tuple(
         PatientSummary(
             study_id=study_id,
@@ -190,10 +206,11 @@ def list_patients(
             genetic_subtype=diagnoses[pid].genetic_subtype if pid in diagnoses else None,
             risk_group=diagnoses[pid].risk_group if pid in diagnoses else None,
             latest_mrd=latest.get(pid),
+            current_therapy=tuple(sorted(current.get(pid, ()))),
         )
         for pid, study_id, site_code, sex in page
     )
-    return PatientList(rows, total, limit, offset, text, subtype)
+    return PatientList(rows, total, limit, offset, text, chosen)
 
 
 def load_patient(session: Session, viewer: Principal, study_id: str, *, full: bool) -> Patient:
@@ -451,7 +468,7 @@ def patient_detail(
             for a in live_rows(patient.assessments, "assessment_date")
         ),
         treatments=tuple(
-            _columns(t, ("kind", "start_date", "end_date", "cycle", "details"))
+            _columns(t, ("id", "kind", "start_date", "end_date", "cycle", "details"))
             for t in live_rows(patient.treatments, "start_date")
         ),
         adverse_events=tuple(

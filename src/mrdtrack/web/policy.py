@@ -8,6 +8,7 @@ and nothing else decides (reliability goal 11). The roles (issue 7):
 * ``data_manager`` — reads patients, enters and corrects data;
 * ``clinician`` and ``data_manager`` (and ``admin``) alone enter patients, diagnoses,
   adverse events and outcomes;
+* ``data_manager`` (and ``admin``) alone import cohort files and see the import jobs;
 * ``lab`` — reads patients and enters MRD results (the lab's own measurements);
 * ``statistician`` — de-identified data only: the cohort dashboard and the calculators,
   never a patient-level page;
@@ -54,6 +55,10 @@ class Action(StrEnum):
     """The calculators (CRS grade, blinatumomab dose and calendar); no patient data."""
     ACCOUNT_SELF = "account.self"
     """The signed-in user's own account (change password)."""
+    IMPORT_RUN = "import.run"
+    """Import cohort files (CSV, XLSX, REDCap) into the registry; see the import jobs."""
+    ADMIN = "admin.manage"
+    """Manage the installation: user accounts (role, site, status, password reset), sites."""
 
 
 _ALL = frozenset(Role)
@@ -70,6 +75,8 @@ POLICY: Mapping[Action, frozenset[Role]] = MappingProxyType(
         ),
         Action.TOOLS_USE: _ALL,
         Action.ACCOUNT_SELF: _ALL,
+        Action.IMPORT_RUN: frozenset({Role.ADMIN, Role.DATA_MANAGER}),
+        Action.ADMIN: frozenset({Role.ADMIN}),
     }
 )
 """Action → the roles allowed to perform it; a role not listed is refused (HTTP 403)."""

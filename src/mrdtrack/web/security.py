@@ -12,6 +12,9 @@ Reliability goals 13-17 (OWASP ASVS 5.0 level 2):
   clock;
 * every session carries its own CSRF token (another 128-bit value), compared in
   constant time;
+* a new password has at least the configured length (12, never below 8) and is neither
+  one of the 3,000 most common passwords nor in the site's breached-password corpus
+  (goal 14; ASVS 6.2.4, NIST 800-63B 3.1.1.2);
 * after 5 failed logins of one account within 15 minutes the account is locked for
   15 minutes, and the next attempt fails even with the right password; one client
   address may try 10 logins a minute.
@@ -24,24 +27,28 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
+from pathlib import Path
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from mrdtrack.errors import InputError
+from mrdtrack.errors import ImportValidationError, InputError
 from mrdtrack.web.policy import Role
 
 __all__ = [
     "ARGON2_MEMORY_KIB",
     "ARGON2_PARALLELISM",
     "ARGON2_TIME_COST",
+    "COMMON_PASSWORD_COUNT",
     "LoginRefusal",
     "LoginThrottle",
     "PasswordHashing",
@@ -49,8 +56,11 @@ __all__ = [
     "SessionStore",
     "WebSession",
     "check_password_policy",
+    "common_passwords",
+    "load_breached_passwords",
     "new_token",
     "one_time_password",
+    "password_sha1",
     "token_digest",
     "tokens_match",
 ]
@@ -61,6 +71,9 @@ ARGON2_PARALLELISM = 1
 _TOKEN_BYTES = 16  # 128 bits (ASVS 7.2.3)
 _MAX_TRACKED = 10_000  # addresses or accounts tracked before idle ones are forgotten
 _MAX_PASSWORD_LENGTH = 128  # long passphrases are welcome (≥ 64, goal 14); bound the hashing
+COMMON_PASSWORD_COUNT = 3_000
+_SHA1_LINE = re.compile(r"([0-9A-Fa-f]{40})(?::[0-9]+)?")
+_BREACHED_FIELD = "breached_passwords_file"
 
 
 def new_token() -> str:
@@ -85,25 +98,127 @@ def one_time_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-def check_password_policy(password: str, *, min_length: int, username: str) -> None:
+def password_sha1(password: str) -> str:
+    """The lower-case SHA-1 hex digest of a password: how breached corpora are matched.
+
+    SHA-1 only because the Have I Been Pwned corpus is published that way; stored
+    passwords are hashed with argon2id (:class:`PasswordHashing`).
+    """
+    return hashlib.sha1(password.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The :data:`COMMON_PASSWORD_COUNT` most frequent passwords, lower-case (goal 14).
+
+    Source: zxcvbn's ``FREQUENCY_LISTS["passwords"]`` (ordered by frequency in leaked
+    corpora; Wheeler, USENIX Security 2016). Read once, on first use.
+    """
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # type: ignore[import-untyped]
+
+    return frozenset(p.lower() for p in FREQUENCY_LISTS["passwords"][:COMMON_PASSWORD_COUNT])
+
+
+def _bad_corpus_line(path: Path, number: int, expected: str) -> ImportValidationError:
+    # The line itself may be a real password: name where it is, never what it says.
+    return ImportValidationError(
+        _BREACHED_FIELD,
+        "(not shown)",
+        expected,
+        location=f"{path}, line {number}",
+        hint="fix or remove that line, or start the server without the file",
+    )
+
+
+def load_breached_passwords(path: Path) -> frozenset[str]:
+    """The SHA-1 digests of a local breached-password corpus (goal 14).
+
+    The file is UTF-8 text with one entry a line, blank lines ignored. Its first entry
+    decides its kind: a SHA-1 hex digest (``HASH`` or ``HASH:count``, the Have I Been
+    Pwned download format) makes every line a digest; anything else makes every line a
+    password in clear, which is hashed here and not kept.
+
+    Raises
+    ------
+    ImportValidationError
+        The file cannot be read, a line is not UTF-8, a line of a digest file is not a
+        digest, a password line is longer than 128 characters or holds a control
+        character, or the file holds no entry; the message names the file and line.
+    """
+    digests: set[str] = set()
+    hashed: bool | None = None
+    try:
+        with path.open("rb") as corpus:
+            for number, raw in enumerate(corpus, start=1):
+                try:
+                    line = raw.decode("utf-8").rstrip("\r\n")
+                except UnicodeDecodeError:
+                    raise _bad_corpus_line(path, number, "UTF-8 text") from None
+                if number == 1:
+                    line = line.removeprefix("\ufeff")
+                if not line.strip():
+                    continue
+                digest = _SHA1_LINE.fullmatch(line.strip())
+                if hashed is None:
+                    hashed = digest is not None
+                if hashed:
+                    if digest is None:
+                        raise _bad_corpus_line(
+                            path, number, "a SHA-1 hex digest (HASH or HASH:count) like line 1"
+                        )
+                    digests.add(digest.group(1).lower())
+                elif len(line) > _MAX_PASSWORD_LENGTH or any(ord(c) < 32 for c in line):
+                    raise _bad_corpus_line(
+                        path, number, "one password of at most 128 printable characters"
+                    )
+                else:
+                    digests.add(password_sha1(line))
+    except OSError as error:
+        raise ImportValidationError(
+            _BREACHED_FIELD,
+            str(path),
+            "a readable text file",
+            location=str(path),
+            hint=error.strerror or type(error).__name__,
+        ) from None
+    if not digests:
+        raise _bad_corpus_line(path, 1, "at least one password or SHA-1 digest")
+    return frozenset(digests)
+
+
+def check_password_policy(
+    password: str,
+    *,
+    min_length: int,
+    username: str,
+    breached_sha1: Collection[str] = frozenset(),
+    field: str = "password",
+) -> None:
     """Refuse a password the policy does not accept (reliability goal 14).
 
-    At least ``min_length`` characters and at most 128; not the username. No
-    composition rules and no forced aging (ASVS 6.2).
+    At least ``min_length`` characters and at most 128; not the username; not one of
+    the :func:`common_passwords` (compared without case) nor in ``breached_sha1`` (the
+    digests of :func:`load_breached_passwords`). No composition rules and no forced
+    aging (ASVS 6.2). The error never quotes the password.
     """
     if len(password) < min_length:
         raise InputError(
-            "password",
+            field,
             f"{len(password)} characters",
             f"at least {min_length} characters",
             "a passphrase of several words is easy to remember and hard to guess",
         )
     if len(password) > _MAX_PASSWORD_LENGTH:
-        raise InputError(
-            "password", f"{len(password)} characters", f"at most {_MAX_PASSWORD_LENGTH}"
-        )
+        raise InputError(field, f"{len(password)} characters", f"at most {_MAX_PASSWORD_LENGTH}")
     if password.strip().lower() == username.strip().lower():
-        raise InputError("password", "the username", "a password other than the username")
+        raise InputError(field, "the username", "a password other than the username")
+    if password.strip().lower() in common_passwords() or password_sha1(password) in breached_sha1:
+        raise InputError(
+            field,
+            "(hidden)",
+            "a password that is not on the list of common or breached passwords",
+            "choose a longer passphrase of several unrelated words",
+        )
 
 
 class PasswordHashing:

@@ -59,8 +59,13 @@ def plan_cycle(
     age_years: float | None = None,
     recorded_daily_dose: float | None = None,
     recorded_unit: str = "mcg",
+    weight_measured_on: date | None = None,
+    as_of: date | None = None,
 ) -> CyclePlan:
     """Verify the label dose of ``cycle`` and, with ``start``, lay out ``cycles`` cycles.
+
+    ``weight_measured_on`` and ``as_of`` (the dosing day), when both are given, make a
+    weight older than the safety limits allow come back as a warning (re-weigh).
 
     Raises
     ------
@@ -78,6 +83,8 @@ def plan_cycle(
         cycle=cycle,
         bsa_formula=bsa_formula,
         label=label,
+        weight_measured_on=weight_measured_on,
+        as_of=as_of,
     )
     recorded = None
     if recorded_daily_dose is not None:
