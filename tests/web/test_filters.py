@@ -423,3 +423,77 @@ def test_hand_built_statuses_are_what_the_cases_assume(hand_registry: Registry) 
     assert statuses[("F02", "2024-11-01")] == ["positive", "negative"]
     assert statuses[("F04", "2024-09-01")] == ["positive_not_quantifiable"]
     assert statuses[("F05", "2024-02-01")] == ["not_evaluable"]
+
+
+def _succession_registry(folder: Path) -> Registry:
+    """G01: chemotherapy, then HCT, both recorded without an end; G02: an open TKI course
+    and a death before today."""
+    mapping = to_mapping(demo_cohort())
+    template = mapping["patients"][0]
+
+    def patient(study_id: str, **extra: Any) -> dict[str, Any]:
+        made = copy.deepcopy(template)
+        made.update(
+            study_id=study_id,
+            birth_date="2008-02-02",
+            reconstructed=[],
+            samples=[],
+            assessments=[],
+            adverse_events=[],
+            lab_values=[],
+            outcomes=[],
+        )
+        made.update(extra)
+        made["diagnosis"] = {**made["diagnosis"], "diagnosis_date": "2018-03-01"}
+        return dict(made)
+
+    mapping["id"] = "succession"
+    mapping["patients"] = [
+        patient(
+            "G01",
+            treatments=[
+                _course("chemotherapy", "2018-04-01", None),
+                _course("hct", "2019-01-15", None),
+            ],
+        ),
+        patient(
+            "G02",
+            treatments=[_course("tki", "2019-01-01", None)],
+            outcomes=[{"kind": "death", "event_date": "2024-12-01", "detail": "infection"}],
+        ),
+    ]
+    registry = open_registry(f"sqlite:///{folder / 'succession.sqlite3'}")
+    init_registry(registry)
+    with registry.transaction() as session:
+        set_actor(session, AuditActor("test-setup"))
+        load_cohort(session, parse_cohort(mapping, "succession fixture"))
+    return registry
+
+
+@pytest.mark.parametrize(
+    ("therapy", "expected"),
+    [
+        pytest.param("hct", {"G01"}, id="the-later-open-course-is-current"),
+        pytest.param("chemotherapy", set(), id="an-open-course-ends-when-the-next-begins"),
+        pytest.param("tki", set(), id="nothing-is-current-after-death"),
+        pytest.param(NO_THERAPY, {"G02"}, id="none-current"),
+    ],
+)
+def test_current_therapy_follows_the_line_of_treatment(
+    tmp_path: Path, therapy: str, expected: set[str]
+) -> None:
+    registry = _succession_registry(tmp_path)
+    try:
+        params = {"therapy": therapy}
+        assert _listed(registry, params, viewer()) == expected
+        assert _masked(registry, params, viewer()) == expected
+        with registry.reading() as session:
+            shown = {
+                row.study_id: row.current_therapy
+                for row in list_patients(
+                    session, viewer(), today=TODAY, filters=PatientFilter(), limit=10
+                ).rows
+            }
+        assert shown == {"G01": ("hct",), "G02": ()}
+    finally:
+        registry.dispose()

@@ -78,7 +78,14 @@ from mrdtrack.registry.models import (
     TreatmentCourse,
 )
 from mrdtrack.registry.vocabulary import OutcomeKind, Response, Timepoint
-from mrdtrack.web.filters import MRD_STATUSES, SUBTYPES, THERAPIES, FacetColumns, SiteChoice
+from mrdtrack.web.filters import (
+    MRD_STATUSES,
+    SUBTYPES,
+    THERAPIES,
+    FacetColumns,
+    SiteChoice,
+    current_course,
+)
 from mrdtrack.web.security import Principal
 
 __all__ = [
@@ -567,18 +574,7 @@ def _read_tables(registry: Registry, today: date) -> _Tables:
                 Diagnosis.genetic_subtype,
             ).where(Diagnosis.deleted_at.is_(None)),
         )
-        # Current on the day: started on or before it, not ended before it (no end: open).
-        ordinal = today.toordinal()
-        current_code = case(
-            (
-                (_day(TreatmentCourse.start_date) <= ordinal)
-                & (
-                    TreatmentCourse.end_date.is_(None) | (_day(TreatmentCourse.end_date) >= ordinal)
-                ),
-                1,
-            ),
-            else_=0,
-        )
+        current_code = case((current_course(today), 1), else_=0)
         course_columns = [
             (TreatmentCourse.patient_id, 0),
             (

@@ -12,9 +12,10 @@ facet            a patient matches when
                  page show
 ``site``         the patient belongs to the site chosen (a site-bound viewer may name
                  only their own site)
-``therapy``      a treatment course of that kind is current: started on or before
-                 today and not ended before today (no end date, or an end date on or
-                 after today); ``none``: no course is current
+``therapy``      a treatment course of that kind is current (:func:`current_course`):
+                 started on or before today, not ended before today, and — when it
+                 has no end date — not followed by a later course; never after the
+                 patient's death; ``none``: no course is current
 ``mrd``          the latest MRD result (by sample date, then the last filed) has that
                  status: ``positive`` (positive or positive, not quantifiable),
                  ``negative``, ``not_evaluable``; ``none``: no MRD result
@@ -39,12 +40,20 @@ from urllib.parse import urlencode
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from mrdtrack.errors import InputError
 from mrdtrack.mrd import MrdStatus
-from mrdtrack.registry.models import Diagnosis, MrdResultRow, Patient, Sample, Site, TreatmentCourse
-from mrdtrack.registry.vocabulary import GeneticSubtype, TreatmentKind
+from mrdtrack.registry.models import (
+    Diagnosis,
+    MrdResultRow,
+    OutcomeEvent,
+    Patient,
+    Sample,
+    Site,
+    TreatmentCourse,
+)
+from mrdtrack.registry.vocabulary import GeneticSubtype, OutcomeKind, TreatmentKind
 from mrdtrack.web.security import Principal
 
 __all__ = [
@@ -60,6 +69,7 @@ __all__ = [
     "MrdFilter",
     "PatientFilter",
     "SiteChoice",
+    "current_course",
     "facet_mask",
     "filter_choices",
     "parse_filter",
@@ -266,6 +276,40 @@ def _site_id(chosen: PatientFilter, sites: Sequence[SiteChoice]) -> int:
     raise _refused("site", str(chosen.site), "one of: " + ", ".join(s.code for s in sites))
 
 
+def current_course(today: date) -> ColumnElement[bool]:
+    """Whether a (live) ``treatment_course`` row is the patient's therapy on ``today``.
+
+    Started on or before ``today`` and not ended before it. A course without an end date
+    is open only until the next course starts: the registry records HCT, and often a
+    chemotherapy phase, without an end, and "current therapy" means the line of
+    treatment the patient is on now, not every one they ever began. Nothing is current
+    on or after a recorded death. The patient list, its filter and the dashboard all use
+    this one definition.
+    """
+    later = aliased(TreatmentCourse)
+    superseded = exists().where(
+        later.patient_id == TreatmentCourse.patient_id,
+        later.deleted_at.is_(None),
+        later.start_date > TreatmentCourse.start_date,
+        later.start_date <= today,
+    )
+    died = exists().where(
+        OutcomeEvent.patient_id == TreatmentCourse.patient_id,
+        OutcomeEvent.deleted_at.is_(None),
+        OutcomeEvent.kind == OutcomeKind.DEATH.value,
+        OutcomeEvent.event_date <= today,
+    )
+    return and_(
+        TreatmentCourse.deleted_at.is_(None),
+        TreatmentCourse.start_date <= today,
+        or_(
+            TreatmentCourse.end_date >= today,
+            and_(TreatmentCourse.end_date.is_(None), ~superseded),
+        ),
+        ~died,
+    )
+
+
 def sql_conditions(
     chosen: PatientFilter, *, today: date, sites: Sequence[SiteChoice]
 ) -> list[ColumnElement[bool]]:
@@ -299,12 +343,7 @@ def sql_conditions(
         if chosen.year_to is not None:
             conditions.append(first_day <= date(chosen.year_to, 12, 31))
     if chosen.therapy is not None:
-        current = and_(
-            TreatmentCourse.patient_id == Patient.id,
-            TreatmentCourse.deleted_at.is_(None),
-            TreatmentCourse.start_date <= today,
-            or_(TreatmentCourse.end_date.is_(None), TreatmentCourse.end_date >= today),
-        )
+        current = and_(TreatmentCourse.patient_id == Patient.id, current_course(today))
         if chosen.therapy == NO_THERAPY:
             conditions.append(~exists().where(current))
         else:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -37,7 +37,13 @@ from mrdtrack.registry.models import (
     Site,
     TreatmentCourse,
 )
-from mrdtrack.web.filters import PatientFilter, SiteChoice, site_choices, sql_conditions
+from mrdtrack.web.filters import (
+    PatientFilter,
+    SiteChoice,
+    current_course,
+    site_choices,
+    sql_conditions,
+)
 from mrdtrack.web.security import Principal
 from mrdtrack.web.timeline import DiseaseEvents, find_protocol, registry_timeline
 
@@ -190,10 +196,7 @@ def list_patients(
     current: dict[int, set[str]] = {}
     for patient_id, kind in session.execute(
         select(TreatmentCourse.patient_id, TreatmentCourse.kind).where(
-            TreatmentCourse.patient_id.in_(ids),
-            TreatmentCourse.deleted_at.is_(None),
-            TreatmentCourse.start_date <= today,
-            or_(TreatmentCourse.end_date.is_(None), TreatmentCourse.end_date >= today),
+            TreatmentCourse.patient_id.in_(ids), current_course(today)
         )
     ):
         current.setdefault(patient_id, set()).add(kind)
