@@ -62,6 +62,8 @@ class Registry:
     url: str
     engine: Engine
     sessions: sessionmaker[Session]
+    reader: Engine
+    """``engine`` with the read-only execution options of :meth:`reading` (made once)."""
 
     @property
     def dialect(self) -> str:
@@ -77,10 +79,7 @@ class Registry:
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A read-only snapshot: takes no write lock, and refuses any change made in it."""
-        engine = self.engine.execution_options(**{_READ_ONLY: True})
-        if self.dialect == "postgresql":
-            engine = engine.execution_options(postgresql_readonly=True)
-        with Session(engine, expire_on_commit=False) as session, session.begin():
+        with Session(self.reader, expire_on_commit=False) as session, session.begin():
             session.info[_READ_ONLY] = True
             install_read_only_guard(session)
             yield session
@@ -135,4 +134,7 @@ def open_registry(url: str) -> Registry:
         raise InputError("--db", url, "a sqlite:/// or postgresql+psycopg:// URL")
     sessions = sessionmaker(engine, expire_on_commit=False)
     install_audit(sessions)
-    return Registry(url=url, engine=engine, sessions=sessions)
+    reader = engine.execution_options(**{_READ_ONLY: True})
+    if engine.dialect.name == "postgresql":
+        reader = reader.execution_options(postgresql_readonly=True)
+    return Registry(url=url, engine=engine, sessions=sessions, reader=reader)

@@ -216,14 +216,29 @@ def principal_of(session: Session, user_id: int) -> Principal | None:
 
 
 def account_status(session: Session, user_id: int) -> AccountStatus | None:
-    """The principal and pending set-up of an account; ``None`` once it is disabled."""
-    user = session.get(User, user_id)
-    if user is None or not user.active:
+    """The principal and pending set-up of an account; ``None`` once it is disabled.
+
+    Every request asks this (:func:`mrdtrack.web.context.authorize`), so it reads the
+    few columns it needs in one plain query rather than loading the account object.
+    """
+    row = session.execute(
+        select(
+            User.username,
+            User.display_name,
+            User.role,
+            User.site_id,
+            User.must_change_password,
+            User.totp_secret.is_not(None),
+        ).where(User.id == user_id, User.active.is_(True))
+    ).one_or_none()
+    if row is None:
         return None
-    principal = _principal(user)
-    if principal is None:
-        return None
-    return AccountStatus(principal, user.must_change_password, user.totp_secret is not None)
+    username, display_name, role, site_id, must_change, enrolled = row
+    try:
+        principal = Principal(user_id, username, display_name, Role(role), site_id)
+    except ValueError:
+        return None  # a role this version does not know gets no access at all
+    return AccountStatus(principal, bool(must_change), bool(enrolled))
 
 
 def totp_secret_of(session: Session, user_id: int) -> str | None:

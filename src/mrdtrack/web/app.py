@@ -94,6 +94,8 @@ def template_environment() -> Environment:
     """The Jinja2 environment: package templates, autoescaping on, undefined is an error."""
     environment = Environment(
         loader=PackageLoader("mrdtrack.web", "templates"),
+        # The templates ship with the package: no file-change check on every render.
+        auto_reload=False,
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
