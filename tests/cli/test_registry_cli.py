@@ -56,7 +56,7 @@ def test_verify_fails_on_a_tampered_trail(
 
 def test_init_reports_the_schema_revision(capsys: pytest.CaptureFixture[str], db: str) -> None:
     code, out, _ = run(capsys, "init", "--db", db, "--json")
-    assert code == 0 and json.loads(out)["schema_revision"] == "0001"
+    assert code == 0 and json.loads(out)["schema_revision"] == "0002"
 
 
 @pytest.mark.parametrize("url", ["mysql://u@h/d", "sqlite://"])
