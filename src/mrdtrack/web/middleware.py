@@ -80,6 +80,8 @@ def log_event(
     logger: logging.Logger, clock: Callable[[], datetime], event: str, **fields: Any
 ) -> None:
     """One JSON log line: UTC time, event, and the given fields (never patient data)."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
     record = {"at_utc": clock().isoformat(timespec="milliseconds"), "event": event, **fields}
     logger.info(json.dumps(record, ensure_ascii=False, default=str))
 
