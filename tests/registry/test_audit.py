@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from mrdtrack.errors import InputError, MrdtrackError
 from mrdtrack.registry.audit import GENESIS_HASH, AuditActor, set_actor, verify_chain
-from mrdtrack.registry.database import Registry
-from mrdtrack.registry.models import AuditEntry, LabValue, Patient, User
+from mrdtrack.registry.database import Registry, open_registry
+from mrdtrack.registry.models import AuditEntry, Base, LabValue, Patient, Site, User
 from mrdtrack.registry.store import ensure_site, soft_delete
 
 FIXED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -182,3 +184,29 @@ def change_in_snapshot(registry: Registry, patient_id: int) -> None:
     with registry.reading() as session:
         session.get_one(Patient, patient_id).sex = "male"
         session.flush()
+
+
+def test_every_registry_opened_in_a_process_audits_its_writes(tmp_path: Path) -> None:
+    """Registries opened and closed one after another each get their audit hooks.
+
+    A guard that asked SQLAlchemy whether a new session factory was already hooked got
+    "yes" when the factory reused a collected one's address: 2 in 40 then wrote data
+    without an audit row. 200 registries make that all but certain to show.
+    """
+    unaudited = []
+    for i in range(200):
+        registry = open_registry(f"sqlite:///{tmp_path / f'r{i}.sqlite3'}")
+        try:
+            Base.metadata.create_all(registry.engine)  # the tables suffice here
+            with registry.transaction() as session:
+                set_actor(session, AuditActor("test"))
+                session.add(Site(code=f"S{i}", name="a site"))
+            with registry.reading() as session:
+                if session.scalar(select(func.count()).select_from(AuditEntry)) != 1:
+                    unaudited.append(i)
+        finally:
+            registry.dispose()
+        del registry
+        if i % 3 == 0:
+            gc.collect()
+    assert unaudited == []

@@ -261,10 +261,15 @@ def install_read_only_guard(session: Session) -> None:
 
 
 def install_audit(sessions: sessionmaker[Session]) -> None:
-    """Attach the audit hooks to every session the factory makes."""
-    if not event.contains(sessions, "before_flush", _before_flush):
-        event.listen(sessions, "before_flush", _before_flush)
-        event.listen(sessions, "after_flush", _after_flush)
+    """Attach the audit hooks to every session the factory makes (call once per factory).
+
+    Unconditionally: ``event.contains`` keys its answer on ``id()`` of the target, and a
+    new factory that takes the address of a collected one was reported as already
+    hooked — 2 registries in 40 opened one after another in a process then wrote data
+    without a single audit row (``tests/registry/test_audit.py`` opens 200).
+    """
+    event.listen(sessions, "before_flush", _before_flush)
+    event.listen(sessions, "after_flush", _after_flush)
 
 
 @dataclass(frozen=True, slots=True)
