@@ -100,12 +100,19 @@ from mrdtrack.therapy.modifications import (
     Toxicity,
     dose_modification,
 )
+from mrdtrack.therapy.mrd_schedule import (
+    MRD_ASSESSMENTS,
+    MrdAssessment,
+    MrdAssessmentPlan,
+    mrd_assessments,
+)
 from mrdtrack.therapy.recorded_dose import DoseUnit, RecordedDoseCheck, verify_recorded_dose
 
 __all__ = [
     "BLINATUMOMAB_LABELS",
     "DLI_PROFILES",
     "DOSE_SAFETY_LIMITS",
+    "MRD_ASSESSMENTS",
     "US_LABEL",
     "AgeGroup",
     "BlinatumomabDose",
@@ -139,6 +146,8 @@ __all__ = [
     "Interruption",
     "InterruptionOutcome",
     "ModificationAction",
+    "MrdAssessment",
+    "MrdAssessmentPlan",
     "Premedication",
     "PremedicationEvent",
     "RecordedDoseCheck",
@@ -165,6 +174,7 @@ __all__ = [
     "format_mcg",
     "get_label",
     "half_log_ladder",
+    "mrd_assessments",
     "next_dli_dose",
     "require_indication",
     "starting_dli_dose",

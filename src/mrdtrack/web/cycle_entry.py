@@ -41,8 +41,17 @@ from sqlalchemy.orm import Session
 from mrdtrack.errors import InputError, NotFoundError
 from mrdtrack.protocols import Protocol
 from mrdtrack.registry.models import Patient, TreatmentCourse
-from mrdtrack.registry.vocabulary import OutcomeKind, Timepoint, TreatmentKind
-from mrdtrack.therapy import US_LABEL, BsaFormula, CycleSchedule, Indication, format_mcg
+from mrdtrack.registry.vocabulary import OutcomeKind, TreatmentKind
+from mrdtrack.therapy import (
+    MRD_ASSESSMENTS,
+    US_LABEL,
+    BsaFormula,
+    CycleSchedule,
+    Indication,
+    MrdAssessment,
+    format_mcg,
+    mrd_assessments,
+)
 from mrdtrack.web.cycle_records import RecordedCycle, recorded_cycles
 from mrdtrack.web.patients import live_rows, load_patient
 from mrdtrack.web.security import Principal
@@ -51,12 +60,9 @@ from mrdtrack.web.tools import CyclePlan, plan_cycle
 
 __all__ = [
     "DETAIL_KEYS",
-    "MRD_ASSESSMENTS",
     "BodyMeasure",
     "CycleEntry",
     "CycleForm",
-    "MrdAssessment",
-    "MrdAssessmentPlan",
     "PlannedCycle",
     "SavedCycle",
     "blinatumomab_protocols",
@@ -118,43 +124,6 @@ strings; keys without a value (no step dose, no hospitalization) are left out.
 """
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MrdAssessmentPlan:
-    """When the MRD assessments around a blinatumomab cycle fall (a versioned profile).
-
-    ``PRE_BLIN`` is due by day 1 of the first cycle; after each cycle the sample is due
-    ``days_after_infusion`` days after the last infusion day, labelled ``POST_C<n>`` where
-    the registry vocabulary has that code (domain rules §5.4 [P]) and ``later_timepoint``
-    otherwise.
-    """
-
-    id: str
-    version: str
-    source: str
-    pre_treatment_timepoint: str = Timepoint.PRE_BLIN.value
-    days_after_infusion: int = 1
-    post_cycle_timepoints: tuple[str, ...] = (Timepoint.POST_C1.value, Timepoint.POST_C2.value)
-    later_timepoint: str = Timepoint.FOLLOW_UP.value
-    unconfirmed: tuple[str, ...] = ()
-
-    @property
-    def label(self) -> str:
-        """``"<id>@<version>"``."""
-        return f"{self.id}@{self.version}"
-
-
-MRD_ASSESSMENTS = MrdAssessmentPlan(
-    id="blin-mrd-assessments",
-    version="1",
-    source="domain rules §5.4 [P] (PRE_BLIN, POST_C1, POST_C2); BLAST: complete MRD response "
-    "after cycle 1 is the primary end point (Gökbuget N et al. Blood 2018;131:1522-1531)",
-    unconfirmed=(
-        "days_after_infusion=1: the post-cycle MRD sample on the first treatment-free day "
-        "(cycle day 29) is a convention; the label and the domain rules name no day",
-    ),
-)
-
-
 @dataclass(frozen=True, slots=True)
 class CycleEntry:
     """A blinatumomab cycle as entered; ``None`` means "take the patient's default"."""
@@ -177,20 +146,6 @@ class BodyMeasure:
     value: float
     source: str
     measured_on: date | None
-
-
-@dataclass(frozen=True, slots=True)
-class MrdAssessment:
-    """An MRD assessment the cycle calls for: time-point code, due date, what it is."""
-
-    timepoint: str
-    due: date
-    text: str
-
-    def describe(self) -> str:
-        """``"PRE_BLIN by 2025-01-01"``, ``"POST_C1 on 2025-01-29"``."""
-        before = self.timepoint == MRD_ASSESSMENTS.pre_treatment_timepoint
-        return f"{self.timepoint} {'by' if before else 'on'} {self.due}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -483,24 +438,6 @@ def _age_years(birth: date | None, on: date) -> float | None:
     return (on - birth).days / _DAYS_PER_YEAR
 
 
-def _mrd_assessments(schedule: CycleSchedule) -> tuple[MrdAssessment, ...]:
-    plan = MRD_ASSESSMENTS
-    found = []
-    if schedule.cycle == 1:
-        found.append(
-            MrdAssessment(
-                plan.pre_treatment_timepoint,
-                schedule.start,
-                "MRD before blinatumomab (the assessment that indicates it)",
-            )
-        )
-    codes = plan.post_cycle_timepoints
-    code = codes[schedule.cycle - 1] if schedule.cycle <= len(codes) else plan.later_timepoint
-    due = schedule.infusion_dates[-1] + timedelta(days=plan.days_after_infusion)
-    found.append(MrdAssessment(code, due, f"MRD after cycle {schedule.cycle} (response)"))
-    return tuple(found)
-
-
 def _planned(
     patient: Patient, entry: CycleEntry, protocols: Mapping[str, Protocol], today: date
 ) -> PlannedCycle:
@@ -573,7 +510,7 @@ def _planned(
         weight=weight,
         height=height,
         age_years=age,
-        mrd_assessments=_mrd_assessments(laid_out),
+        mrd_assessments=mrd_assessments(laid_out),
         warnings=tuple(warnings),
         prescribed_unit=entry.prescribed_unit,
     )

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from mrdtrack.errors import InputError
-from mrdtrack.therapy import DOSE_SAFETY_LIMITS, BsaFormula, Indication
+from mrdtrack.therapy import DOSE_SAFETY_LIMITS, MRD_ASSESSMENTS, BsaFormula, Indication
 from mrdtrack.web import forms
 from mrdtrack.web.api import (
     BODY_TOO_LARGE,
@@ -39,7 +39,6 @@ from mrdtrack.web.context import (
     web_context,
 )
 from mrdtrack.web.cycle_entry import (
-    MRD_ASSESSMENTS,
     CycleEntry,
     PlannedCycle,
     cycle_form,
